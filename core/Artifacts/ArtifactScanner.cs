@@ -1,0 +1,65 @@
+using System.Security.Cryptography;
+
+namespace Modulus.Core.Artifacts;
+
+/// <summary>Reads an artifact directory into the file and module lists of its manifest.</summary>
+public static class ArtifactScanner
+{
+    /// <summary>Every regular file and symlink below <paramref name="root"/> but manifest.json, sorted by path.</summary>
+    public static async Task<IReadOnlyList<FileEntry>> ScanFilesAsync(string root, CancellationToken cancellationToken)
+    {
+        var entries = new List<FileEntry>();
+        foreach (var path in Directory.EnumerateFileSystemEntries(root, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 }))
+        {
+            var relative = Path.GetRelativePath(root, path).Replace('\\', '/');
+            var info = new FileInfo(path);
+            if (relative == Manifest.FileName)
+            {
+                continue;
+            }
+
+            if (info.LinkTarget is { } target)
+            {
+                entries.Add(new FileEntry(relative, null, 0, "0777", target));
+            }
+            else if (!info.Attributes.HasFlag(FileAttributes.Directory))
+            {
+                entries.Add(new FileEntry(relative, await HashFileAsync(path, cancellationToken), info.Length, FormatMode(info.UnixFileMode), null));
+            }
+        }
+
+        return [.. entries.OrderBy(e => e.Path, StringComparer.Ordinal)];
+    }
+
+    /// <summary>The <c>.ko</c> files below <c>lib/modules/&lt;kernel&gt;/</c>, in load order.</summary>
+    public static IReadOnlyList<ModuleEntry> ScanModules(string root, string kernelRelease)
+    {
+        var dir = Path.Combine(root, "lib", "modules", kernelRelease);
+        if (!Directory.Exists(dir))
+        {
+            return [];
+        }
+
+        var found = Directory.EnumerateFiles(dir, "*.ko", SearchOption.AllDirectories)
+            .Select(path => (Path: Path.GetRelativePath(root, path).Replace('\\', '/'), Info: KernelModuleInfo.Read(path)))
+            .ToList();
+        var duplicate = found.GroupBy(m => m.Info.Name).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+        {
+            throw new InvalidDataException($"module {duplicate.Key} is there twice: {string.Join(", ", duplicate.Select(m => m.Path))}");
+        }
+
+        return [.. ModuleLoadOrder.Sort(found, m => m.Info.Name, m => m.Info.Depends)
+            .Select(m => new ModuleEntry(m.Info.Name, m.Path, m.Info.Vermagic))];
+    }
+
+    public static async Task<string> HashFileAsync(string path, CancellationToken cancellationToken)
+    {
+        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+        return Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, cancellationToken));
+    }
+
+    public static string FormatMode(UnixFileMode mode) => "0" + Convert.ToString((int)mode & 0xFFF, 8).PadLeft(3, '0');
+
+    public static UnixFileMode ParseMode(string mode) => (UnixFileMode)Convert.ToInt32(mode, 8);
+}

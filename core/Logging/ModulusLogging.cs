@@ -1,0 +1,54 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+using Serilog;
+using Serilog.Events;
+using Serilog.Extensions.Logging;
+using Serilog.Formatting.Json;
+
+namespace Modulus.Core.Logging;
+
+/// <summary>
+/// Serilog behind Microsoft.Extensions.Logging, always on stderr (stdout is for command results):
+/// human-readable text on a terminal, JSON lines otherwise. <c>MODULUS_LOG_FORMAT</c> (text|json) and
+/// <c>MODULUS_LOG_LEVEL</c> (debug|information|warning|error) override; <c>MODULUS_Serilog__*</c> reaches Serilog's own settings.
+/// </summary>
+public static class ModulusLogging
+{
+    public static ILoggerFactory CreateFactory(string? levelOverride = null) =>
+        new SerilogLoggerFactory(CreateLogger(levelOverride), dispose: true);
+
+    public static Serilog.ILogger CreateLogger(string? levelOverride = null)
+    {
+        var configuration = new ConfigurationBuilder().AddEnvironmentVariables("MODULUS_").Build();
+        var level = ParseLevel(levelOverride ?? configuration["LOG_LEVEL"]);
+        var format = configuration["LOG_FORMAT"]?.ToLowerInvariant();
+        var json = format switch
+        {
+            "json" => true,
+            "text" => false,
+            _ => Console.IsErrorRedirected,
+        };
+
+        var config = new LoggerConfiguration()
+            .MinimumLevel.Is(level)
+            .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)
+            .Enrich.FromLogContext()
+            .ReadFrom.Configuration(configuration);
+        config = json
+            ? config.WriteTo.Console(new JsonFormatter(renderMessage: true), standardErrorFromLevel: LogEventLevel.Verbose)
+            : config.WriteTo.Console(
+                outputTemplate: "{Timestamp:HH:mm:ss} {Level:u3} {Message:lj}{NewLine}{Exception}",
+                standardErrorFromLevel: LogEventLevel.Verbose);
+        return config.CreateLogger();
+    }
+
+    private static LogEventLevel ParseLevel(string? value) => value?.ToLowerInvariant() switch
+    {
+        null or "" or "info" or "information" => LogEventLevel.Information,
+        "debug" => LogEventLevel.Debug,
+        "trace" or "verbose" => LogEventLevel.Verbose,
+        "warn" or "warning" => LogEventLevel.Warning,
+        "error" => LogEventLevel.Error,
+        _ => throw new Errors.InvalidInputException($"MODULUS_LOG_LEVEL '{value}' is not valid: expected debug, information, warning or error"),
+    };
+}

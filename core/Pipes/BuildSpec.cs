@@ -1,0 +1,27 @@
+namespace Modulus.Core.Pipes;
+
+/// <summary>What one build request asks dev-builder to build.</summary>
+public sealed record BuildSpec
+{
+    /// <summary><c>nvidia-runfile</c> or <c>kbuild</c>.</summary>
+    public required string Kind { get; init; }
+
+    /// <summary>Driver name: <c>nvidia</c>, or the module set's name for kbuild.</summary>
+    public required string Name { get; init; }
+
+    public required string Version { get; init; }
+
+    /// <summary><c>open</c> or <c>proprietary</c>; resolved by modulus, never <c>auto</c>.</summary>
+    public required string ModuleType { get; init; }
+
+    public required string Arch { get; init; }
+
+    /// <summary>Kernel release to build for; null means the single one whose headers dev-builder has.</summary>
+    public string? KernelRelease { get; init; }
+
+    /// <summary>file://, http(s):// or a plain path, as seen by dev-builder; null means the default for the kind.</summary>
+    public string? Source { get; init; }
+
+    /// <summary>Name of the output directory below dev-builder's out dir.</summary>
+    public required string Job { get; init; }
+}

@@ -1,0 +1,148 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+
+namespace Modulus.Core.Processes;
+
+/// <summary>
+/// Runs programs as child processes with their output streamed line by line into the logger
+/// (stdout at Information, stderr at Warning) and to the caller.
+/// </summary>
+public sealed class ProcessRunner(ILogger<ProcessRunner> logger) : IProcessRunner
+{
+    public async Task<ProcessResult> RunAsync(ProcessSpec spec, Action<OutputLine>? onOutput, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        using var process = new Process { StartInfo = CreateStartInfo(spec) };
+        var tail = new Queue<string>();
+        var stopwatch = Stopwatch.StartNew();
+
+        logger.LogDebug("Running {CommandLine}", spec.CommandLine);
+        try
+        {
+            process.Start();
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new Errors.ModulusException(
+                $"could not start '{spec.Program}': {e.Message}. Is it installed and on PATH?", Errors.ExitCodes.Failure, e);
+        }
+
+        process.StandardInput.Close(); // children never read our stdin
+        var stdout = PumpAsync(process.StandardOutput, OutputStream.Stdout);
+        var stderr = PumpAsync(process.StandardError, OutputStream.Stderr);
+
+        var stopped = false;
+        await using (cancellationToken.Register(() => stopped = true))
+        {
+            try
+            {
+                await process.WaitForExitAsync(cancellationToken);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                await StopAsync(process, spec);
+            }
+        }
+
+        // Drain what the pipes still hold; a grandchild that keeps them open must not hang us.
+        await Task.WhenAny(Task.WhenAll(stdout, stderr), Task.Delay(TimeSpan.FromSeconds(5), CancellationToken.None));
+
+        if (stopped)
+        {
+            throw new OperationCanceledException($"'{spec.CommandLine}' was cancelled", cancellationToken);
+        }
+
+        var exitCode = process.ExitCode;
+        List<string> stderrTail;
+        lock (tail)
+        {
+            stderrTail = [.. tail];
+        }
+
+        logger.LogDebug("{Program} exited with {ExitCode} after {Seconds:F1} s", spec.Program, exitCode, stopwatch.Elapsed.TotalSeconds);
+        if (spec.ValidateExitCode && exitCode != 0)
+        {
+            throw new CommandFailedException(spec.CommandLine, exitCode, stderrTail);
+        }
+
+        return new ProcessResult(exitCode, stopwatch.Elapsed, stderrTail);
+
+        async Task PumpAsync(StreamReader reader, OutputStream stream)
+        {
+            while (await reader.ReadLineAsync(CancellationToken.None) is { } line)
+            {
+                if (stream == OutputStream.Stderr)
+                {
+                    lock (tail)
+                    {
+                        tail.Enqueue(line);
+                        while (tail.Count > spec.StderrTailLines)
+                        {
+                            tail.Dequeue();
+                        }
+                    }
+
+                    logger.LogWarning("{Program:l}: {Line:l}", spec.Program, line);
+                }
+                else
+                {
+                    logger.LogInformation("{Program:l}: {Line:l}", spec.Program, line);
+                }
+
+                onOutput?.Invoke(new OutputLine(stream, line));
+            }
+        }
+    }
+
+    private async Task StopAsync(Process process, ProcessSpec spec)
+    {
+        if (process.HasExited)
+        {
+            return;
+        }
+
+        logger.LogInformation("Stopping {Program} (pid {Pid}): SIGTERM, SIGKILL after {Grace} s",
+            spec.Program, process.Id, spec.KillGracePeriod.TotalSeconds);
+        _ = NativeSignals.Kill(process.Id, NativeSignals.SIGTERM);
+        using var grace = new CancellationTokenSource(spec.KillGracePeriod);
+        try
+        {
+            await process.WaitForExitAsync(grace.Token);
+        }
+        catch (OperationCanceledException) when (grace.IsCancellationRequested)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync(CancellationToken.None);
+        }
+    }
+
+    private static ProcessStartInfo CreateStartInfo(ProcessSpec spec)
+    {
+        var info = new ProcessStartInfo(spec.Program)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+            WorkingDirectory = spec.WorkingDirectory ?? string.Empty,
+        };
+        foreach (var argument in spec.Arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        foreach (var (name, value) in spec.Environment)
+        {
+            if (value is null)
+            {
+                info.Environment.Remove(name);
+            }
+            else
+            {
+                info.Environment[name] = value;
+            }
+        }
+
+        return info;
+    }
+}

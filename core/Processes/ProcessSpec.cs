@@ -1,0 +1,24 @@
+namespace Modulus.Core.Processes;
+
+/// <summary>What to run: program, arguments, environment, and how to judge and stop it.</summary>
+public sealed record ProcessSpec(string Program, IReadOnlyList<string> Arguments)
+{
+    public string? WorkingDirectory { get; init; }
+
+    /// <summary>Variables set (or, with a null value, removed) on top of the inherited environment.</summary>
+    public IReadOnlyDictionary<string, string?> Environment { get; init; } = new Dictionary<string, string?>();
+
+    /// <summary>Throw <see cref="CommandFailedException"/> on a non-zero exit code.</summary>
+    public bool ValidateExitCode { get; init; } = true;
+
+    /// <summary>Time between SIGTERM and SIGKILL when the caller cancels.</summary>
+    public TimeSpan KillGracePeriod { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How many of the last stderr lines a failure carries.</summary>
+    public int StderrTailLines { get; init; } = 20;
+
+    public string CommandLine => string.Join(' ', new[] { Program }.Concat(Arguments).Select(Quote));
+
+    private static string Quote(string s) =>
+        s.Length > 0 && s.All(c => char.IsLetterOrDigit(c) || "-_./=:,+@%".Contains(c)) ? s : "'" + s.Replace("'", "'\\''") + "'";
+}

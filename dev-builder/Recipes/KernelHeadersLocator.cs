@@ -1,0 +1,93 @@
+using Modulus.Core.Errors;
+using Modulus.Core.Pipes;
+
+namespace Modulus.DevBuilder.Recipes;
+
+/// <summary>
+/// Finds the kernel headers of the dev environment: <c>/lib/modules/*/build</c> and
+/// <c>/usr/src/linux-headers-*</c> whose <c>include/generated/utsrelease.h</c> names their release.
+/// </summary>
+internal sealed class KernelHeadersLocator(string sysroot)
+{
+    public IReadOnlyList<KernelHeaders> Discover()
+    {
+        var found = new Dictionary<string, string>(StringComparer.Ordinal);
+        var modules = Path.Combine(sysroot, "lib", "modules");
+        if (Directory.Exists(modules))
+        {
+            foreach (var dir in Directory.EnumerateDirectories(modules))
+            {
+                var build = Rerooted(Path.Combine(dir, "build"));
+                if (build is not null && Directory.Exists(build))
+                {
+                    found.TryAdd(Path.GetFileName(dir), build);
+                }
+            }
+        }
+
+        var src = Path.Combine(sysroot, "usr", "src");
+        if (Directory.Exists(src))
+        {
+            foreach (var dir in Directory.EnumerateDirectories(src, "linux-headers-*").Order(StringComparer.Ordinal))
+            {
+                if (ReadRelease(dir) is { } release)
+                {
+                    found.TryAdd(release, dir);
+                }
+            }
+        }
+
+        return [.. found.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => new KernelHeaders(p.Key, p.Value))];
+    }
+
+    /// <summary>The headers for <paramref name="release"/>, or the only ones there are when it is null.</summary>
+    public KernelHeaders Select(string? release)
+    {
+        var all = Discover();
+        var listing = all.Count == 0
+            ? $"none found (looked for {Path.Combine(sysroot, "lib/modules/*/build")} and {Path.Combine(sysroot, "usr/src/linux-headers-*")})"
+            : string.Join(", ", all.Select(k => $"{k.Release} ({k.Path})"));
+        if (release is not null)
+        {
+            return all.FirstOrDefault(k => k.Release == release)
+                ?? throw new ModulusException($"no kernel headers for {release} in the dev environment; it has: {listing}. " +
+                    "Use the kmodbuild image of the node's Garden Linux version, or pass the kernel it has.", ExitCodes.InvalidInput);
+        }
+
+        return all.Count switch
+        {
+            1 => all[0],
+            0 => throw new ModulusException($"no kernel headers in the dev environment: {listing}. Install the headers or use the kmodbuild image.", ExitCodes.InvalidInput),
+            _ => throw new ModulusException($"several kernels' headers in the dev environment: {listing}. Pass --kernel-version to choose one.", ExitCodes.InvalidInput),
+        };
+    }
+
+    private string? Rerooted(string link)
+    {
+        var info = new DirectoryInfo(link);
+        var target = info.LinkTarget;
+        if (target is null)
+        {
+            return info.Exists ? link : null;
+        }
+
+        return Path.IsPathRooted(target)
+            ? Path.Combine(sysroot, target.TrimStart('/'))
+            : Path.GetFullPath(Path.Combine(Path.GetDirectoryName(link)!, target));
+    }
+
+    private static string? ReadRelease(string headers)
+    {
+        var file = Path.Combine(headers, "include", "generated", "utsrelease.h");
+        if (!File.Exists(file))
+        {
+            return null;
+        }
+
+        // #define UTS_RELEASE "6.1.0-56-amd64"
+        var text = File.ReadAllText(file);
+        var start = text.IndexOf('"');
+        var end = start < 0 ? -1 : text.IndexOf('"', start + 1);
+        return end > start ? text[(start + 1)..end] : null;
+    }
+}

@@ -1,0 +1,107 @@
+using System.Text.RegularExpressions;
+using Modulus.Core.Artifacts;
+using Modulus.Core.Errors;
+
+namespace Modulus.DevBuilder.Recipes;
+
+/// <summary>
+/// NVIDIA's <c>NVIDIA-Linux-&lt;arch&gt;-&lt;version&gt;.run</c>: extract it, build <c>kernel-open/</c> or <c>kernel/</c>
+/// against the headers, and collect modules, userspace programs, libraries with soname links, and GSP firmware.
+/// </summary>
+internal sealed partial class NvidiaRunfileRecipe(SourceFetcher fetcher, RecipeSteps steps) : IBuildRecipe
+{
+    private static readonly string[] Programs =
+        ["nvidia-smi", "nvidia-modprobe", "nvidia-persistenced", "nvidia-debugdump", "nvidia-cuda-mps-control", "nvidia-cuda-mps-server"];
+
+    public string Kind => "nvidia-runfile";
+
+    public static string RunfileArch(string arch) => arch == "arm64" ? "aarch64" : "x86_64";
+
+    /// <summary>NVIDIA's public download of the data-center driver, as the original installer used.</summary>
+    public static string DefaultSource(string arch, string version) =>
+        $"https://us.download.nvidia.com/tesla/{version}/NVIDIA-Linux-{RunfileArch(arch)}-{version}.run";
+
+    public async Task BuildAsync(BuildContext context, CancellationToken cancellationToken)
+    {
+        var spec = context.Spec;
+        var runfile = await fetcher.FetchAsync(spec.Source ?? DefaultSource(spec.Arch, spec.Version), context.WorkDir, context.Say, cancellationToken);
+
+        var extracted = Path.Combine(context.WorkDir, "extract");
+        await steps.RunAsync(context, "sh", [runfile, "-x", "--target", extracted], cancellationToken);
+
+        var kernelDir = Path.Combine(extracted, spec.ModuleType == "open" ? "kernel-open" : "kernel");
+        if (!Directory.Exists(kernelDir))
+        {
+            throw new ModulusException(
+                $"{Path.GetFileName(runfile)} has no {Path.GetFileName(kernelDir)}/ directory, so it cannot build {spec.ModuleType} modules" +
+                (spec.ModuleType == "open" ? " (open modules need driver 515 or later); use --module-type proprietary" : string.Empty),
+                ExitCodes.InvalidInput);
+        }
+
+        await steps.MakeAsync(context, ["-C", kernelDir, $"SYSSRC={context.Kernel.Path}", "modules"], cancellationToken);
+        RecipeSteps.CollectModules(context, kernelDir, SearchOption.TopDirectoryOnly);
+
+        CollectPrograms(context, extracted);
+        CollectLibraries(context, extracted);
+        CollectFirmware(context, extracted);
+        await steps.DepmodAsync(context, cancellationToken);
+    }
+
+    private static void CollectPrograms(BuildContext context, string extracted)
+    {
+        foreach (var program in Programs)
+        {
+            var source = Path.Combine(extracted, program);
+            if (File.Exists(source))
+            {
+                RecipeSteps.CopyFile(source, Path.Combine(context.OutputDir, "bin", program));
+            }
+        }
+    }
+
+    /// <summary><c>lib*.so.&lt;version&gt;</c> and a link from each library's DT_SONAME to it, as ldconfig would make.</summary>
+    private static void CollectLibraries(BuildContext context, string extracted)
+    {
+        var lib = Path.Combine(context.OutputDir, "lib");
+        var suffix = ".so." + context.Spec.Version;
+        foreach (var source in Directory.EnumerateFiles(extracted, "lib*" + suffix).Order(StringComparer.Ordinal))
+        {
+            var name = Path.GetFileName(source);
+            RecipeSteps.CopyFile(source, Path.Combine(lib, name));
+            var soname = ReadSoname(source);
+            if (soname is not null && soname != name && SonamePattern().IsMatch(soname) && !File.Exists(Path.Combine(lib, soname)))
+            {
+                File.CreateSymbolicLink(Path.Combine(lib, soname), name);
+            }
+        }
+    }
+
+    private static void CollectFirmware(BuildContext context, string extracted)
+    {
+        var firmware = Path.Combine(extracted, "firmware");
+        if (!Directory.Exists(firmware))
+        {
+            return;
+        }
+
+        foreach (var blob in Directory.EnumerateFiles(firmware, "gsp_*.bin"))
+        {
+            RecipeSteps.CopyFile(blob, Path.Combine(context.OutputDir, "firmware", "nvidia", context.Spec.Version, Path.GetFileName(blob)));
+        }
+    }
+
+    private static string? ReadSoname(string library)
+    {
+        try
+        {
+            return ElfFile.Load(library).Soname();
+        }
+        catch (InvalidDataException)
+        {
+            return null; // not ELF (a linker script, say): no soname link
+        }
+    }
+
+    [GeneratedRegex(@"^lib[A-Za-z0-9._+-]+\.so(\.[0-9]+)*\z")]
+    private static partial Regex SonamePattern();
+}

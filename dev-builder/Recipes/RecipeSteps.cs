@@ -1,0 +1,94 @@
+using Modulus.Core.Errors;
+using Modulus.Core.Processes;
+
+namespace Modulus.DevBuilder.Recipes;
+
+/// <summary>Steps several recipes share: running a tool with its output streamed, and collecting files into the artifact.</summary>
+internal sealed class RecipeSteps(IProcessRunner runner)
+{
+    private static readonly string[] DepmodLocations = ["/usr/sbin/depmod", "/sbin/depmod", "/usr/bin/depmod"];
+
+    public Task<ProcessResult> RunAsync(BuildContext context, string program, IReadOnlyList<string> arguments, CancellationToken cancellationToken, string? workingDirectory = null)
+    {
+        context.Say("$ " + new ProcessSpec(program, arguments).CommandLine);
+        return runner.RunAsync(new ProcessSpec(program, arguments) { WorkingDirectory = workingDirectory }, context.OnOutput, cancellationToken);
+    }
+
+    /// <summary>make with one job per core.</summary>
+    public Task<ProcessResult> MakeAsync(BuildContext context, IEnumerable<string> arguments, CancellationToken cancellationToken) =>
+        RunAsync(context, "make", [$"-j{Environment.ProcessorCount}", .. arguments], cancellationToken);
+
+    /// <summary>Copies the built modules into <c>lib/modules/&lt;kernel&gt;/</c>; none at all is an error.</summary>
+    public static void CollectModules(BuildContext context, string buildDir, SearchOption search)
+    {
+        var modules = Directory.GetFiles(buildDir, "*.ko", search).Order(StringComparer.Ordinal).ToList();
+        if (modules.Count == 0)
+        {
+            throw new ModulusException($"the build finished but produced no .ko files in {buildDir}");
+        }
+
+        Directory.CreateDirectory(context.ModulesDir);
+        foreach (var module in modules)
+        {
+            var target = Path.Combine(context.ModulesDir, Path.GetFileName(module));
+            if (File.Exists(target))
+            {
+                throw new ModulusException($"two modules are named {Path.GetFileName(module)}; module names must be unique in one artifact");
+            }
+
+            File.Copy(module, target);
+            File.SetUnixFileMode(target, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+            context.Say($"collected {Path.GetFileName(module)}");
+        }
+    }
+
+    /// <summary>Writes modules.dep and friends for the collected modules (<c>depmod -b</c>).</summary>
+    public async Task DepmodAsync(BuildContext context, CancellationToken cancellationToken)
+    {
+        // depmod warns about these kbuild files of a full kernel tree; an artifact has only its own modules.
+        var modules = Directory.GetFiles(context.ModulesDir, "*.ko", SearchOption.AllDirectories)
+            .Select(m => Path.GetRelativePath(context.ModulesDir, m)).Order(StringComparer.Ordinal);
+        await File.WriteAllLinesAsync(Path.Combine(context.ModulesDir, "modules.order"), modules, cancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(context.ModulesDir, "modules.builtin"), string.Empty, cancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(context.ModulesDir, "modules.builtin.modinfo"), string.Empty, cancellationToken);
+        var depmod = DepmodLocations.FirstOrDefault(File.Exists) ?? "depmod";
+        try
+        {
+            await RunAsync(context, depmod, ["-b", context.OutputDir, context.Kernel.Release], cancellationToken);
+        }
+        catch (ModulusException e) when (e is not CommandFailedException)
+        {
+            context.Say($"depmod is not available ({e.Message}); the artifact carries no modules.dep, which install does not need");
+        }
+    }
+
+    /// <summary>Copies one file, keeping its mode.</summary>
+    public static void CopyFile(string source, string target)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        File.Copy(source, target, overwrite: false);
+        File.SetUnixFileMode(target, File.GetUnixFileMode(source));
+    }
+
+    /// <summary>Copies a directory tree, keeping modes and symlinks.</summary>
+    public static void CopyTree(string source, string target)
+    {
+        Directory.CreateDirectory(target);
+        foreach (var entry in new DirectoryInfo(source).EnumerateFileSystemInfos())
+        {
+            var destination = Path.Combine(target, entry.Name);
+            if (entry.LinkTarget is { } link)
+            {
+                File.CreateSymbolicLink(destination, link);
+            }
+            else if (entry is DirectoryInfo)
+            {
+                CopyTree(entry.FullName, destination);
+            }
+            else
+            {
+                CopyFile(entry.FullName, destination);
+            }
+        }
+    }
+}

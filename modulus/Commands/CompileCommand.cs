@@ -1,0 +1,118 @@
+using System.CommandLine;
+using Microsoft.Extensions.Logging;
+using Modulus.Compile;
+using Modulus.Core.Errors;
+using Modulus.Core.Processes;
+using Modulus.Core.Validation;
+
+namespace Modulus.Commands;
+
+/// <summary><c>modulus compile</c>: build one artifact through dev-builder into the host cache.</summary>
+internal static class CompileCommand
+{
+    public static Command Create()
+    {
+        var driverVersion = CommonOptions.DriverVersion();
+        var gardenlinuxVersion = CommonOptions.GardenlinuxVersion();
+        var kernelVersion = CommonOptions.KernelVersion("Kernel release to build for (default: the one kernel whose headers dev-builder has)");
+        var driverKind = new Option<string>("--driver-kind") { Description = "nvidia-runfile or kbuild", DefaultValueFactory = _ => "nvidia-runfile" };
+        var driverName = new Option<string?>("--driver-name") { Description = "Name of the module set for --driver-kind kbuild (default: the source's base name)" };
+        var driverSource = new Option<string?>("--driver-source") { Description = "file://, http(s):// or a path, as dev-builder sees it (default for nvidia-runfile: NVIDIA's download)" };
+        var moduleType = CommonOptions.ModuleType();
+        var arch = CommonOptions.Arch();
+        var cmdDir = CommonOptions.CmdDir();
+        var localBuilder = CommonOptions.LocalBuilder();
+        var cacheDir = CommonOptions.CacheDir();
+        var payload = new Option<string?>("--dev-builder-payload") { Description = "dev-builder tarball to place into the cmd dir for bootstrap.sh" };
+        var readyTimeout = new Option<double>("--ready-timeout") { Description = "Seconds to wait for dev-builder's ready file", DefaultValueFactory = _ => 300 };
+        var heartbeatTimeout = new Option<double>("--heartbeat-timeout") { Description = "Seconds of silence after which dev-builder counts as dead", DefaultValueFactory = _ => 30 };
+
+        var command = new Command("compile", "Build one driver artifact through dev-builder and write it to the host cache")
+        {
+            driverVersion, gardenlinuxVersion, kernelVersion, driverKind, driverName, driverSource, moduleType, arch,
+            cmdDir, localBuilder, cacheDir, payload, readyTimeout, heartbeatTimeout,
+        };
+        command.SetAction((parsed, cancellationToken) => CommandHost.RunAsync(
+            async (loggers, token) =>
+            {
+                // Everything is validated before any work.
+                var kind = InputValidator.DriverKind(parsed.GetValue(driverKind));
+                var version = InputValidator.DriverVersion(parsed.GetValue(driverVersion));
+                var source = parsed.GetValue(driverSource);
+                var request = new CompileRequest
+                {
+                    DriverKind = kind,
+                    DriverName = kind == "kbuild" ? InputValidator.DriverName(parsed.GetValue(driverName) ?? DefaultName(source)) : "nvidia",
+                    DriverVersion = version,
+                    ModuleType = CompileRequest.ResolveModuleType(InputValidator.ModuleType(parsed.GetValue(moduleType)), kind, version),
+                    Arch = parsed.GetValue(arch) is { } a ? InputValidator.Arch(a) : InputValidator.HostArch(),
+                    GardenlinuxVersion = InputValidator.GardenlinuxVersion(parsed.GetValue(gardenlinuxVersion)),
+                    KernelRelease = parsed.GetValue(kernelVersion) is { } k ? InputValidator.KernelRelease(k) : null,
+                    DriverSource = source,
+                    CacheDir = Path.GetFullPath(parsed.GetValue(cacheDir)!),
+                    CmdDir = parsed.GetValue(cmdDir) is { } c ? Path.GetFullPath(c) : null,
+                    LocalBuilder = parsed.GetValue(localBuilder),
+                    DevBuilderPayload = parsed.GetValue(payload) ?? PayloadPlacer.DefaultPayload,
+                    Client = new DevBuilderClientOptions
+                    {
+                        ReadyTimeout = Seconds(parsed.GetValue(readyTimeout), "--ready-timeout"),
+                        HeartbeatTimeout = Seconds(parsed.GetValue(heartbeatTimeout), "--heartbeat-timeout"),
+                    },
+                };
+                if (request.LocalBuilder == (request.CmdDir is not null))
+                {
+                    throw new InvalidInputException("pass exactly one of --cmd-dir DIR (attach to the dev container's dev-builder) and --local-builder (start one here)");
+                }
+
+                if (kind == "kbuild" && source is null)
+                {
+                    throw new InvalidInputException("--driver-source is required for --driver-kind kbuild: a directory or tarball of module sources");
+                }
+
+                var compiler = new Compiler(new ProcessRunner(loggers.CreateLogger<ProcessRunner>()), new ArtifactWriter(loggers.CreateLogger<ArtifactWriter>()), loggers.CreateLogger<Compiler>());
+                return await RunAsync(request, compiler, Console.Out, token);
+            },
+            cancellationToken));
+        return command;
+    }
+
+    public static async Task<int> RunAsync(CompileRequest request, Compiler compiler, TextWriter output, CancellationToken cancellationToken)
+    {
+        var result = await compiler.CompileAsync(request, cancellationToken);
+        var manifest = result.Manifest;
+        await output.WriteLineAsync($"built {manifest.Key}");
+        await output.WriteLineAsync($"  directory: {result.Directory}");
+        await output.WriteLineAsync($"  files: {manifest.Files.Count}, {manifest.Files.Sum(f => f.Size) / 1048576.0:F1} MiB");
+        await output.WriteLineAsync("  modules (load order):");
+        foreach (var module in manifest.Modules)
+        {
+            await output.WriteLineAsync($"    {module.Name,-16} {module.Path}  vermagic: {module.Vermagic.TrimEnd()}");
+        }
+
+        return ExitCodes.Success;
+    }
+
+    /// <summary>The module set's name from its source: the base name of the directory or tarball.</summary>
+    private static string? DefaultName(string? source)
+    {
+        if (source is null)
+        {
+            return null;
+        }
+
+        var path = Uri.TryCreate(source, UriKind.Absolute, out var uri) ? uri.LocalPath : source;
+        var name = Path.GetFileName(path.TrimEnd('/'));
+        foreach (var extension in new[] { ".tar.gz", ".tgz", ".tar.xz", ".tar.bz2", ".tar" })
+        {
+            if (name.EndsWith(extension, StringComparison.OrdinalIgnoreCase))
+            {
+                return name[..^extension.Length].ToLowerInvariant();
+            }
+        }
+
+        return name.ToLowerInvariant();
+    }
+
+    private static TimeSpan Seconds(double value, string option) =>
+        value > 0 ? TimeSpan.FromSeconds(value) : throw new InvalidInputException($"{option} must be a positive number of seconds, not {value}");
+}

@@ -1,0 +1,104 @@
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Modulus.Core.Artifacts;
+using Modulus.Core.Errors;
+using Modulus.Core.Pipes;
+
+namespace Modulus.Compile;
+
+/// <summary>
+/// Turns a finished build directory into a cache entry: moves it to <c>&lt;cache&gt;/.staging/</c>, checks the
+/// modules were built for the right kernel, writes manifest.json, and renames the whole into
+/// <c>&lt;cache&gt;/&lt;gl&gt;/&lt;kernel&gt;/&lt;artifact&gt;/</c>. Readers see either the old entry or the new one, never half of one.
+/// </summary>
+internal sealed class ArtifactWriter(ILogger<ArtifactWriter> logger)
+{
+    public static string StagingDir(string cacheDir) => Path.Combine(cacheDir, ".staging");
+
+    public async Task<(string Directory, Manifest Manifest)> CommitAsync(
+        string cacheDir, string buildDir, ArtifactKey key, string driverKind, BuildInfo build, CancellationToken cancellationToken)
+    {
+        var staging = Path.Combine(StagingDir(cacheDir), $"{key.ArtifactName}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(StagingDir(cacheDir));
+        Directory.Move(buildDir, staging);
+        try
+        {
+            var modules = ArtifactScanner.ScanModules(staging, key.KernelRelease);
+            if (modules.Count == 0)
+            {
+                throw new ModulusException($"the build of {key} produced no kernel modules in lib/modules/{key.KernelRelease}/");
+            }
+
+            var foreign = modules.FirstOrDefault(m => m.Vermagic.Split(' ')[0] != key.KernelRelease);
+            if (foreign is not null)
+            {
+                throw new ModulusException($"module {foreign.Name} was built for '{foreign.Vermagic.Split(' ')[0]}', not for kernel {key.KernelRelease} (vermagic '{foreign.Vermagic}'); the dev container's headers do not match");
+            }
+
+            var manifest = new Manifest
+            {
+                Driver = new DriverInfo(key.Name, key.Version, key.ModuleType, driverKind),
+                GardenlinuxVersion = key.GardenlinuxVersion,
+                KernelRelease = key.KernelRelease,
+                Arch = key.Arch,
+                Files = await ArtifactScanner.ScanFilesAsync(staging, cancellationToken),
+                Modules = modules,
+                Build = build,
+                CreatedAt = DateTimeOffset.UtcNow,
+            };
+            await WriteManifestAsync(staging, manifest, cancellationToken);
+
+            var final = Path.Combine(cacheDir, key.CachePath);
+            Replace(staging, final);
+            logger.LogInformation("Wrote {Artifact} to {Directory}: {Files} files, {Modules} modules", key.ArtifactName, final, manifest.Files.Count, modules.Count);
+            return (final, manifest);
+        }
+        catch
+        {
+            TryDelete(staging);
+            throw;
+        }
+    }
+
+    public static async Task WriteManifestAsync(string directory, Manifest manifest, CancellationToken cancellationToken)
+    {
+        var path = Path.Combine(directory, Manifest.FileName);
+        await using var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None);
+        await JsonSerializer.SerializeAsync(stream, manifest, ProtocolJson.Indented, cancellationToken);
+        await stream.FlushAsync(cancellationToken);
+        stream.Flush(flushToDisk: true);
+    }
+
+    /// <summary>Renames <paramref name="staging"/> to <paramref name="final"/>, moving an older entry aside first.</summary>
+    private void Replace(string staging, string final)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(final)!);
+        string? old = null;
+        if (Directory.Exists(final))
+        {
+            old = staging + ".old";
+            Directory.Move(final, old);
+        }
+
+        Directory.Move(staging, final);
+        if (old is not null)
+        {
+            TryDelete(old);
+        }
+    }
+
+    private void TryDelete(string dir)
+    {
+        try
+        {
+            if (Directory.Exists(dir))
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+        }
+        catch (IOException e)
+        {
+            logger.LogWarning("Could not remove {Dir}: {Error}", dir, e.Message);
+        }
+    }
+}

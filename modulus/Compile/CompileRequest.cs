@@ -1,0 +1,56 @@
+using Modulus.Core.Artifacts;
+
+namespace Modulus.Compile;
+
+/// <summary>A validated <c>modulus compile</c>: what to build, through which dev-builder, into which cache.</summary>
+internal sealed record CompileRequest
+{
+    public required string DriverKind { get; init; }
+
+    public required string DriverName { get; init; }
+
+    public required string DriverVersion { get; init; }
+
+    /// <summary>open or proprietary (auto is resolved before).</summary>
+    public required string ModuleType { get; init; }
+
+    public required string Arch { get; init; }
+
+    public required string GardenlinuxVersion { get; init; }
+
+    /// <summary>null: the single kernel dev-builder has headers for.</summary>
+    public string? KernelRelease { get; init; }
+
+    public string? DriverSource { get; init; }
+
+    public required string CacheDir { get; init; }
+
+    /// <summary>Attach to the dev-builder in this cmd dir; null with <see cref="LocalBuilder"/>.</summary>
+    public string? CmdDir { get; init; }
+
+    public bool LocalBuilder { get; init; }
+
+    public string DevBuilderPayload { get; init; } = PayloadPlacer.DefaultPayload;
+
+    public DevBuilderClientOptions Client { get; init; } = new();
+
+    public ArtifactKey KeyFor(string kernelRelease) =>
+        new(DriverName, DriverVersion, ModuleType, Arch, GardenlinuxVersion, kernelRelease);
+
+    /// <summary><c>auto</c> means proprietary below driver 560, open from 560 on (NVIDIA's own default since 560).</summary>
+    public static string ResolveModuleType(string requested, string driverKind, string driverVersion)
+    {
+        if (requested != "auto")
+        {
+            return requested;
+        }
+
+        if (driverKind != "nvidia-runfile")
+        {
+            return "open";
+        }
+
+        var major = int.Parse(driverVersion.Split('.')[0], System.Globalization.CultureInfo.InvariantCulture);
+        return major < 560 ? "proprietary" : "open";
+    }
+}

@@ -1,0 +1,120 @@
+using System.Diagnostics;
+using System.Reflection;
+using Microsoft.Extensions.Logging;
+using Modulus.Core.Artifacts;
+using Modulus.Core.Errors;
+using Modulus.Core.Pipes;
+using Modulus.Core.Processes;
+
+namespace Modulus.Compile;
+
+/// <summary>
+/// <c>modulus compile</c> without the CLI: get a dev-builder (attached or local), have it build, stream its log,
+/// and commit the result to the host cache. A failed build leaves no artifact directory behind.
+/// </summary>
+internal sealed class Compiler(IProcessRunner runner, ArtifactWriter writer, ILogger<Compiler> logger)
+{
+    private static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(30);
+
+    public static string ModulusVersion { get; } =
+        typeof(Compiler).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+
+    public async Task<CompileResult> CompileAsync(CompileRequest request, CancellationToken cancellationToken)
+    {
+        var buildRoot = Path.Combine(request.CacheDir, "build");
+        Directory.CreateDirectory(buildRoot);
+        await using var local = request.LocalBuilder ? LocalDevBuilder.Start(runner, buildRoot, logger) : null;
+        var cmd = local?.Cmd ?? new CmdDir(request.CmdDir!);
+        if (local is null)
+        {
+            await PayloadPlacer.PlaceAsync(cmd, request.DevBuilderPayload, logger, cancellationToken);
+        }
+
+        using var client = await DevBuilderClient.ConnectAsync(cmd, request.Client, logger, local?.Exited, cancellationToken);
+        var kernel = ChooseKernel(request.KernelRelease, client.Ready);
+        var key = request.KeyFor(kernel);
+        using var scope = logger.BeginScope(new Dictionary<string, object>
+        {
+            ["Driver"] = key.Name, ["DriverVersion"] = key.Version, ["ModuleType"] = key.ModuleType,
+            ["GardenlinuxVersion"] = key.GardenlinuxVersion, ["Kernel"] = kernel,
+        });
+
+        var spec = new BuildSpec
+        {
+            Kind = request.DriverKind, Name = key.Name, Version = key.Version, ModuleType = key.ModuleType, Arch = key.Arch,
+            KernelRelease = kernel, Source = request.DriverSource,
+            Job = $"{key.ArtifactName}-{DateTime.UtcNow:yyyyMMddHHmmss}-{Guid.NewGuid().ToString("N")[..6]}",
+        };
+        var jobDir = Path.Combine(buildRoot, spec.Job);
+        var startedAt = DateTimeOffset.UtcNow;
+        var stopwatch = Stopwatch.StartNew();
+        logger.LogInformation("Compiling {Artifact} for kernel {Kernel} (job {Job})", key.ArtifactName, kernel, spec.Job);
+        try
+        {
+            var lastProgress = TimeSpan.Zero;
+            var result = await client.BuildAsync(spec, message => Show(message, stopwatch, ref lastProgress), cancellationToken);
+            if (result.Status != Protocol.ResultStatus.Succeeded)
+            {
+                throw new BuildFailedException(
+                    $"building {key} {(result.Status == Protocol.ResultStatus.Rejected ? "was rejected by dev-builder" : "failed")}: {result.Error}",
+                    result.ExitCode);
+            }
+
+            var builtDir = Path.Combine(buildRoot, result.OutputDir ?? spec.Job);
+            if (!Directory.Exists(builtDir))
+            {
+                throw new ModulusException($"dev-builder reports job {spec.Job} done in {result.OutputDir}, but {builtDir} does not exist: does the dev container's out dir map to {buildRoot}?");
+            }
+
+            var build = new BuildInfo(ModulusVersion, client.Ready.Image ?? (local is null ? "unknown" : "local"), client.Ready.Compiler, startedAt, Math.Round(stopwatch.Elapsed.TotalSeconds, 1));
+            var (directory, manifest) = await writer.CommitAsync(request.CacheDir, builtDir, key, request.DriverKind, build, cancellationToken);
+            return new CompileResult(directory, manifest);
+        }
+        finally
+        {
+            if (Directory.Exists(jobDir))
+            {
+                Directory.Delete(jobDir, recursive: true);
+            }
+        }
+
+        void Show(Response message, Stopwatch elapsed, ref TimeSpan last)
+        {
+            if (message.Type == Protocol.ResponseTypes.Log)
+            {
+                if (message.Stream == "stderr")
+                {
+                    logger.LogWarning("build: {Line:l}", message.Line);
+                }
+                else
+                {
+                    logger.LogInformation("build: {Line:l}", message.Line);
+                }
+            }
+
+            if (elapsed.Elapsed - last >= ProgressInterval)
+            {
+                last = elapsed.Elapsed;
+                logger.LogInformation("Still building {Job} after {Seconds:F0} s", spec.Job, elapsed.Elapsed.TotalSeconds);
+            }
+        }
+    }
+
+    private static string ChooseKernel(string? requested, ReadyInfo ready)
+    {
+        var available = string.Join(", ", ready.Kernels.Select(k => k.Release));
+        if (requested is not null)
+        {
+            return ready.Kernels.Any(k => k.Release == requested)
+                ? requested
+                : throw new InvalidInputException($"--kernel-version {requested}: dev-builder has no headers for it; it has: {(available.Length == 0 ? "none" : available)}. Use the kmodbuild image of the node's Garden Linux version.");
+        }
+
+        return ready.Kernels.Count switch
+        {
+            1 => ready.Kernels[0].Release,
+            0 => throw new InvalidInputException("dev-builder has no kernel headers at all (/usr/src/linux-headers-*, /lib/modules/*/build); use the kmodbuild image, or install the headers"),
+            _ => throw new InvalidInputException($"dev-builder has headers for several kernels ({available}); pass --kernel-version to choose one"),
+        };
+    }
+}

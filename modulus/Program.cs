@@ -1,0 +1,3 @@
+using Modulus.Commands;
+
+return await ModulusCli.InvokeAsync(args, Environment.GetEnvironmentVariable);
