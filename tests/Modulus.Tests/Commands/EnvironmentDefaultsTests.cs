@@ -1,0 +1,58 @@
+using Modulus.Commands;
+using Modulus.Core.Errors;
+
+namespace Modulus.Tests.Commands;
+
+public sealed class EnvironmentDefaultsTests
+{
+    private static readonly string[] Compile = ["compile"];
+
+    private static string[] Apply(string[] args, Dictionary<string, string> environment)
+    {
+        var root = ModulusCli.Create();
+        return EnvironmentDefaults.Apply(root.Parse(args), args, name => environment.GetValueOrDefault(name));
+    }
+
+    [Fact]
+    public void Names_the_variable_of_an_option_in_upper_snake_case()
+    {
+        var option = ModulusCli.Create().Subcommands.Single(c => c.Name == "compile").Options.Single(o => o.Name == "--driver-version");
+
+        EnvironmentDefaults.VariableFor(option).Should().Be("MODULUS_DRIVER_VERSION");
+    }
+
+    [Fact]
+    public void Takes_a_value_from_the_environment_when_the_command_line_has_none()
+    {
+        var args = Apply(Compile, new() { ["MODULUS_DRIVER_VERSION"] = "550.127.08", ["MODULUS_GARDENLINUX_VERSION"] = "1592.3" });
+
+        var parsed = ModulusCli.Create().Parse(args);
+        parsed.GetValue<string?>("--driver-version").Should().Be("550.127.08");
+        parsed.GetValue<string?>("--gardenlinux-version").Should().Be("1592.3");
+    }
+
+    [Fact]
+    public void Lets_the_command_line_win_over_the_environment()
+    {
+        var args = Apply(["compile", "--driver-version", "1.2"], new() { ["MODULUS_DRIVER_VERSION"] = "550.127.08" });
+
+        ModulusCli.Create().Parse(args).GetValue<string?>("--driver-version").Should().Be("1.2");
+    }
+
+    [Theory]
+    [InlineData("true", true)]
+    [InlineData("1", true)]
+    [InlineData("false", false)]
+    [InlineData("0", false)]
+    public void Reads_flags_as_true_or_false(string value, bool expected)
+    {
+        var args = Apply(Compile, new() { ["MODULUS_LOCAL_BUILDER"] = value });
+
+        ModulusCli.Create().Parse(args).GetValue<bool>("--local-builder").Should().Be(expected);
+    }
+
+    [Fact]
+    public void Refuses_a_flag_that_is_neither_true_nor_false() =>
+        FluentActions.Invoking(() => Apply(Compile, new() { ["MODULUS_LOCAL_BUILDER"] = "yes please" }))
+            .Should().Throw<InvalidInputException>().WithMessage("MODULUS_LOCAL_BUILDER='yes please' is not valid: expected true or false");
+}
