@@ -44,8 +44,8 @@ public sealed class ProcessRunner(ILogger<ProcessRunner> logger) : IProcessRunne
             }
         }
 
-        // Drain what the pipes still hold; a grandchild that keeps them open must not hang us.
-        await Task.WhenAny(Task.WhenAll(stdout, stderr), Task.Delay(TimeSpan.FromSeconds(5), CancellationToken.None));
+        // Drain what the pipes still hold; an orphaned grandchild that keeps them open must not hang us.
+        await Task.WhenAny(Task.WhenAll(stdout, stderr), Task.Delay(TimeSpan.FromSeconds(stopped ? 1 : 5), CancellationToken.None));
 
         if (stopped)
         {

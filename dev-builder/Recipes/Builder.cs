@@ -18,7 +18,7 @@ internal sealed class Builder(IEnumerable<IBuildRecipe> recipes, KernelHeadersLo
             ?? throw new ModulusException($"unknown driver kind '{spec.Kind}'; dev-builder knows {string.Join(", ", recipes.Select(r => r.Kind))}", ExitCodes.InvalidInput);
         var kernel = headers.Select(spec.KernelRelease);
         var final = Path.Combine(paths.OutDir, spec.Job);
-        var partial = Path.Combine(paths.OutDir, ".partial-" + spec.Job);
+        var partial = CmdDir.PartialJobDir(paths.OutDir, spec.Job);
         var work = Path.Combine(paths.WorkDir, spec.Job);
         if (Directory.Exists(final))
         {

@@ -6,12 +6,17 @@ namespace Modulus.DevBuilder.Recipes;
 /// <summary>Steps several recipes share: running a tool with its output streamed, and collecting files into the artifact.</summary>
 internal sealed class RecipeSteps(IProcessRunner runner)
 {
+    // Plain ASCII diagnostics, whatever the container's locale: operators and tools grep them.
+    // The kernel Makefile unexports LC_ALL, so gcc falls back to LANG and LC_*: set them all.
+    private static readonly Dictionary<string, string?> BuildEnvironment = new() { ["LC_ALL"] = "C", ["LANG"] = "C", ["LC_CTYPE"] = "C", ["LC_MESSAGES"] = "C" };
+
     private static readonly string[] DepmodLocations = ["/usr/sbin/depmod", "/sbin/depmod", "/usr/bin/depmod"];
 
     public Task<ProcessResult> RunAsync(BuildContext context, string program, IReadOnlyList<string> arguments, CancellationToken cancellationToken, string? workingDirectory = null)
     {
         context.Say("$ " + new ProcessSpec(program, arguments).CommandLine);
-        return runner.RunAsync(new ProcessSpec(program, arguments) { WorkingDirectory = workingDirectory }, context.OnOutput, cancellationToken);
+        var spec = new ProcessSpec(program, arguments) { WorkingDirectory = workingDirectory, Environment = BuildEnvironment };
+        return runner.RunAsync(spec, context.OnOutput, cancellationToken);
     }
 
     /// <summary>make with one job per core.</summary>

@@ -16,7 +16,7 @@ internal static class ServeCommand
     {
         var cmdDir = new Option<string>("--cmd-dir") { Description = "Directory with the FIFOs shared with modulus", Required = true };
         var outDir = new Option<string>("--out-dir") { Description = "Where finished builds land (the shared cache's build/ dir)", Required = true };
-        var workDir = new Option<string?>("--work-dir") { Description = "Scratch space for extracting and compiling (default: a dir below the system temp dir)" };
+        var workDir = new Option<string?>("--work-dir") { Description = "Scratch space for extracting and compiling (default: a new dir below the system temp dir)" };
         var heartbeat = new Option<double>("--heartbeat-interval") { Description = "Seconds between heartbeats", DefaultValueFactory = _ => 5 };
         var sysroot = new Option<string>("--sysroot") { Description = "Root under which kernel headers are looked up", DefaultValueFactory = _ => "/" };
         var command = new Command("serve", "Serve build requests from modulus over the FIFOs in the cmd dir") { cmdDir, outDir, workDir, heartbeat, sysroot };
@@ -26,7 +26,7 @@ internal static class ServeCommand
             {
                 CmdDir = Path.GetFullPath(result.GetValue(cmdDir)!),
                 OutDir = Path.GetFullPath(result.GetValue(outDir)!),
-                WorkDir = Path.GetFullPath(result.GetValue(workDir) ?? Path.Combine(Path.GetTempPath(), "dev-builder-work")),
+                WorkDir = Path.GetFullPath(result.GetValue(workDir) ?? Directory.CreateTempSubdirectory("dev-builder-work-").FullName),
                 HeartbeatInterval = TimeSpan.FromSeconds(Math.Max(0.05, result.GetValue(heartbeat))),
                 Sysroot = result.GetValue(sysroot)!,
             };

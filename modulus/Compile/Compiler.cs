@@ -72,9 +72,13 @@ internal sealed class Compiler(IProcessRunner runner, ArtifactWriter writer, ILo
         }
         finally
         {
-            if (Directory.Exists(jobDir))
+            // A failed or interrupted job leaves nothing: neither its result nor a dead dev-builder's partial dir.
+            foreach (var dir in new[] { jobDir, CmdDir.PartialJobDir(buildRoot, spec.Job) })
             {
-                Directory.Delete(jobDir, recursive: true);
+                if (Directory.Exists(dir))
+                {
+                    Directory.Delete(dir, recursive: true);
+                }
             }
         }
 

@@ -121,8 +121,8 @@ internal sealed class DevBuilderClient : IDisposable
             {
                 case LineReadStatus.Timeout:
                     throw new DevBuilderException(
-                        $"dev-builder sent nothing for {heartbeatTimeout.TotalSeconds:F0} s while modulus waited for {what} " +
-                        $"(it sends a heartbeat every {Ready.HeartbeatIntervalSeconds:F0} s): it hangs or was stopped. Check the dev container (pid {Ready.Pid}).");
+                        $"dev-builder sent nothing for {heartbeatTimeout.TotalSeconds:0.#} s while modulus waited for {what} " +
+                        $"(it sends a heartbeat every {Ready.HeartbeatIntervalSeconds:0.#} s): it hangs or was stopped. Check the dev container (pid {Ready.Pid}).");
                 case LineReadStatus.EndOfStream:
                     throw new DevBuilderException(
                         $"dev-builder closed {Cmd.ResponseFifo} while modulus waited for {what}: it exited or was killed. " +
@@ -208,7 +208,7 @@ internal sealed class DevBuilderClient : IDisposable
             if (DateTime.UtcNow >= deadline)
             {
                 throw new DevBuilderException(
-                    $"no dev-builder became ready in {cmd.Path} within {timeout.TotalSeconds:F0} s (no {Path.GetFileName(cmd.ReadyFile)}). " +
+                    $"no dev-builder became ready in {cmd.Path} within {timeout.TotalSeconds:0.#} s (no {Path.GetFileName(cmd.ReadyFile)}). " +
                     "Is the dev container running bootstrap.sh with this directory mounted as its cmd dir?");
             }
 
