@@ -1,0 +1,28 @@
+#!/bin/sh
+# Installs what building, the demo and the tests need on Debian 12, and nothing that is already there.
+# Idempotent; needs root (or sudo) only when something is missing.
+set -eu
+
+sudo_cmd=
+[ "$(id -u)" = 0 ] || sudo_cmd=sudo
+
+# Debian packages: kernel headers and a compiler for real kbuild, kmod for depmod/modinfo.
+packages="linux-headers-amd64 gcc make kmod tar gzip"
+missing=
+for p in $packages; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  echo "install-prereqs: installing Debian packages:$missing"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+# Exactly one kernel's headers: the tests build against "the" kernel the dev environment has.
+count=$(ls -d /usr/src/linux-headers-*/include/generated/utsrelease.h 2>/dev/null | wc -l)
+if [ "$count" -ne 1 ]; then
+  echo "install-prereqs: expected headers of exactly one kernel under /usr/src, found $count" >&2
+  ls -d /usr/src/linux-headers-* >&2 || true
+  exit 1
+fi
+echo "install-prereqs: ready (kernel headers $(ls -d /usr/src/linux-headers-*/include/generated/utsrelease.h | cut -d/ -f4))"
