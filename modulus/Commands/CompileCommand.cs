@@ -4,6 +4,7 @@ using Modulus.Compile;
 using Modulus.Core.Errors;
 using Modulus.Core.Processes;
 using Modulus.Core.Validation;
+using Modulus.Storage;
 
 namespace Modulus.Commands;
 
@@ -26,12 +27,15 @@ internal static class CompileCommand
         var payload = new Option<string?>("--dev-builder-payload") { Description = "dev-builder tarball to place into the cmd dir for bootstrap.sh" };
         var readyTimeout = new Option<double>("--ready-timeout") { Description = "Seconds to wait for dev-builder's ready file", DefaultValueFactory = _ => 300 };
         var heartbeatTimeout = new Option<double>("--heartbeat-timeout") { Description = "Seconds of silence after which dev-builder counts as dead", DefaultValueFactory = _ => 30 };
+        var force = new Option<bool>("--force") { Description = "Build and publish even when the store has the artifact already" };
+        var store = new StoreOptions();
 
         var command = new Command("compile", "Build one driver artifact through dev-builder and write it to the host cache")
         {
             driverVersion, gardenlinuxVersion, kernelVersion, driverKind, driverName, driverSource, moduleType, arch,
-            cmdDir, localBuilder, cacheDir, payload, readyTimeout, heartbeatTimeout,
+            cmdDir, localBuilder, cacheDir, payload, readyTimeout, heartbeatTimeout, force,
         };
+        store.AddTo(command);
         command.SetAction((parsed, cancellationToken) => CommandHost.RunAsync(
             async (loggers, token) =>
             {
@@ -52,6 +56,7 @@ internal static class CompileCommand
                     CacheDir = Path.GetFullPath(parsed.GetValue(cacheDir)!),
                     CmdDir = parsed.GetValue(cmdDir) is { } c ? Path.GetFullPath(c) : null,
                     LocalBuilder = parsed.GetValue(localBuilder),
+                    Force = parsed.GetValue(force),
                     DevBuilderPayload = parsed.GetValue(payload) ?? PayloadPlacer.DefaultPayload,
                     Client = new DevBuilderClientOptions
                     {
@@ -69,19 +74,31 @@ internal static class CompileCommand
                     throw new InvalidInputException("--driver-source is required for --driver-kind kbuild: a directory or tarball of module sources");
                 }
 
+                using var artifactStore = store.Create(parsed, loggers, required: false);
                 var compiler = new Compiler(new ProcessRunner(loggers.CreateLogger<ProcessRunner>()), new ArtifactWriter(loggers.CreateLogger<ArtifactWriter>()), loggers.CreateLogger<Compiler>());
-                return await RunAsync(request, compiler, Console.Out, token);
+                return await RunAsync(request, compiler, artifactStore, Console.Out, token);
             },
             cancellationToken));
         return command;
     }
 
-    public static async Task<int> RunAsync(CompileRequest request, Compiler compiler, TextWriter output, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(CompileRequest request, Compiler compiler, IArtifactStore? store, TextWriter output, CancellationToken cancellationToken)
     {
-        var result = await compiler.CompileAsync(request, cancellationToken);
+        var result = await compiler.CompileAsync(request, store, cancellationToken);
         var manifest = result.Manifest;
+        if (result.Skipped)
+        {
+            await output.WriteLineAsync($"skipped {manifest.Key}: {result.PublishedTo} has it already (use --force to build it again)");
+            return ExitCodes.Success;
+        }
+
         await output.WriteLineAsync($"built {manifest.Key}");
         await output.WriteLineAsync($"  directory: {result.Directory}");
+        if (result.PublishedTo is not null)
+        {
+            await output.WriteLineAsync($"  published: {result.PublishedTo} {manifest.Blob!.Key} ({manifest.Blob.Size} bytes)");
+        }
+
         await output.WriteLineAsync($"  files: {manifest.Files.Count}, {manifest.Files.Sum(f => f.Size) / 1048576.0:F1} MiB");
         await output.WriteLineAsync("  modules (load order):");
         foreach (var module in manifest.Modules)

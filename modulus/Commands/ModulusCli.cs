@@ -10,6 +10,10 @@ internal static class ModulusCli
         new("modulus: compiles NVIDIA kernel modules for Garden Linux once, distributes them, installs them on every GPU node")
         {
             CompileCommand.Create(),
+            PublishCommand.Create(),
+            FetchCommand.Create(),
+            ListCommand.Create(),
+            VerifyCommand.Create(),
         };
 
     public static async Task<int> InvokeAsync(string[] args, Func<string, string?> getVariable)

@@ -1,8 +1,6 @@
-using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Modulus.Core.Artifacts;
 using Modulus.Core.Errors;
-using Modulus.Core.Pipes;
 
 namespace Modulus.Compile;
 
@@ -46,7 +44,7 @@ internal sealed class ArtifactWriter(ILogger<ArtifactWriter> logger)
                 Build = build,
                 CreatedAt = DateTimeOffset.UtcNow,
             };
-            await WriteManifestAsync(staging, manifest, cancellationToken);
+            await ManifestFile.WriteAsync(staging, manifest, cancellationToken);
 
             var final = Path.Combine(cacheDir, key.CachePath);
             Replace(staging, final);
@@ -58,15 +56,6 @@ internal sealed class ArtifactWriter(ILogger<ArtifactWriter> logger)
             TryDelete(staging);
             throw;
         }
-    }
-
-    public static async Task WriteManifestAsync(string directory, Manifest manifest, CancellationToken cancellationToken)
-    {
-        var path = Path.Combine(directory, Manifest.FileName);
-        await using var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None);
-        await JsonSerializer.SerializeAsync(stream, manifest, ProtocolJson.Indented, cancellationToken);
-        await stream.FlushAsync(cancellationToken);
-        stream.Flush(flushToDisk: true);
     }
 
     /// <summary>Renames <paramref name="staging"/> to <paramref name="final"/>, moving an older entry aside first.</summary>

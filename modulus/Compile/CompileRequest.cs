@@ -30,6 +30,9 @@ internal sealed record CompileRequest
 
     public bool LocalBuilder { get; init; }
 
+    /// <summary>Build even when the store has the artifact (the chart's forceCompile).</summary>
+    public bool Force { get; init; }
+
     public string DevBuilderPayload { get; init; } = PayloadPlacer.DefaultPayload;
 
     public DevBuilderClientOptions Client { get; init; } = new();

@@ -2,5 +2,8 @@ using Modulus.Core.Artifacts;
 
 namespace Modulus.Compile;
 
-/// <summary>A committed cache entry: its directory and manifest.</summary>
-internal sealed record CompileResult(string Directory, Manifest Manifest);
+/// <summary>
+/// The outcome of a compile: the cache entry it wrote (null when skipped because the store had the artifact),
+/// its manifest, and where it was published.
+/// </summary>
+internal sealed record CompileResult(string? Directory, Manifest Manifest, bool Skipped, string? PublishedTo);

@@ -5,6 +5,8 @@ using Modulus.Core.Artifacts;
 using Modulus.Core.Errors;
 using Modulus.Core.Pipes;
 using Modulus.Core.Processes;
+using Modulus.Distribution;
+using Modulus.Storage;
 
 namespace Modulus.Compile;
 
@@ -19,8 +21,18 @@ internal sealed class Compiler(IProcessRunner runner, ArtifactWriter writer, ILo
     public static string ModulusVersion { get; } =
         typeof(Compiler).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
 
-    public async Task<CompileResult> CompileAsync(CompileRequest request, CancellationToken cancellationToken)
+    /// <summary>
+    /// Compiles, then publishes to <paramref name="store"/> when one is given. An artifact the store has committed
+    /// already is not built again unless <see cref="CompileRequest.Force"/>.
+    /// </summary>
+    public async Task<CompileResult> CompileAsync(CompileRequest request, IArtifactStore? store, CancellationToken cancellationToken)
     {
+        // With the kernel known up front, a published artifact needs no dev-builder at all.
+        if (request.KernelRelease is { } known && await PublishedAsync(request.KeyFor(known), store, request.Force, cancellationToken) is { } early)
+        {
+            return early;
+        }
+
         var buildRoot = Path.Combine(request.CacheDir, "build");
         Directory.CreateDirectory(buildRoot);
         await using var local = request.LocalBuilder ? LocalDevBuilder.Start(runner, buildRoot, logger) : null;
@@ -33,6 +45,11 @@ internal sealed class Compiler(IProcessRunner runner, ArtifactWriter writer, ILo
         using var client = await DevBuilderClient.ConnectAsync(cmd, request.Client, logger, local?.Exited, cancellationToken);
         var kernel = ChooseKernel(request.KernelRelease, client.Ready);
         var key = request.KeyFor(kernel);
+        if (request.KernelRelease is null && await PublishedAsync(key, store, request.Force, cancellationToken) is { } published)
+        {
+            return published;
+        }
+
         using var scope = logger.BeginScope(new Dictionary<string, object>
         {
             ["Driver"] = key.Name, ["DriverVersion"] = key.Version, ["ModuleType"] = key.ModuleType,
@@ -68,7 +85,12 @@ internal sealed class Compiler(IProcessRunner runner, ArtifactWriter writer, ILo
 
             var build = new BuildInfo(ModulusVersion, client.Ready.Image ?? (local is null ? "unknown" : "local"), client.Ready.Compiler, startedAt, Math.Round(stopwatch.Elapsed.TotalSeconds, 1));
             var (directory, manifest) = await writer.CommitAsync(request.CacheDir, builtDir, key, request.DriverKind, build, cancellationToken);
-            return new CompileResult(directory, manifest);
+            if (store is not null)
+            {
+                manifest = await new Publisher(store, logger).PublishAsync(directory, cancellationToken);
+            }
+
+            return new CompileResult(directory, manifest, Skipped: false, PublishedTo: store?.Location);
         }
         finally
         {
@@ -102,6 +124,29 @@ internal sealed class Compiler(IProcessRunner runner, ArtifactWriter writer, ILo
                 logger.LogInformation("Still building {Job} after {Seconds:F0} s", spec.Job, elapsed.Elapsed.TotalSeconds);
             }
         }
+    }
+
+    private async Task<CompileResult?> PublishedAsync(ArtifactKey key, IArtifactStore? store, bool force, CancellationToken cancellationToken)
+    {
+        if (store is null)
+        {
+            return null;
+        }
+
+        var existing = await new Fetcher(store, logger).TryReadManifestAsync(key, cancellationToken);
+        if (existing is null)
+        {
+            return null;
+        }
+
+        if (force)
+        {
+            logger.LogInformation("{Store} already has {Artifact}; building it again because of --force", store.Location, key);
+            return null;
+        }
+
+        logger.LogInformation("{Store} already has {Artifact}; skipping the build (--force builds it again)", store.Location, key);
+        return new CompileResult(null, existing, Skipped: true, PublishedTo: store.Location);
     }
 
     private static string ChooseKernel(string? requested, ReadyInfo ready)

@@ -1,0 +1,83 @@
+using System.Text.Json;
+using Modulus.Core.Pipes;
+
+namespace Modulus.Core.Artifacts;
+
+/// <summary>Reads and writes manifest.json (indented JSON, written to a temp name, flushed and renamed).</summary>
+public static class ManifestFile
+{
+    public static byte[] Serialize(Manifest manifest) => JsonSerializer.SerializeToUtf8Bytes(manifest, ProtocolJson.Indented);
+
+    public static Manifest Parse(ReadOnlySpan<byte> json, string source)
+    {
+        Manifest? manifest;
+        try
+        {
+            manifest = JsonSerializer.Deserialize<Manifest>(json, ProtocolJson.Options);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{source} is not a valid manifest: {e.Message}", e);
+        }
+
+        return manifest switch
+        {
+            null => throw new InvalidDataException($"{source} is empty"),
+            { SchemaVersion: not Manifest.CurrentSchemaVersion } => throw new InvalidDataException(
+                $"{source} has schema version {manifest.SchemaVersion}; this modulus reads version {Manifest.CurrentSchemaVersion}"),
+            _ => manifest,
+        };
+    }
+
+    public static async Task<Manifest> ReadAsync(string directory, CancellationToken cancellationToken)
+    {
+        var path = Path.Combine(directory, Manifest.FileName);
+        return Parse(await File.ReadAllBytesAsync(path, cancellationToken), path);
+    }
+
+    public static async Task WriteAsync(string directory, Manifest manifest, CancellationToken cancellationToken)
+    {
+        var path = Path.Combine(directory, Manifest.FileName);
+        var temp = path + ".tmp";
+        await using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            await stream.WriteAsync(Serialize(manifest), cancellationToken);
+            await stream.FlushAsync(cancellationToken);
+            stream.Flush(flushToDisk: true);
+        }
+
+        File.Move(temp, path, overwrite: true);
+    }
+
+    /// <summary>
+    /// What differs between the files in <paramref name="directory"/> and the manifest's list: missing, extra,
+    /// changed content, mode or link target. Empty when they match.
+    /// </summary>
+    public static async Task<IReadOnlyList<string>> CompareAsync(string directory, Manifest manifest, CancellationToken cancellationToken)
+    {
+        var actual = (await ArtifactScanner.ScanFilesAsync(directory, cancellationToken)).ToDictionary(f => f.Path, StringComparer.Ordinal);
+        var problems = new List<string>();
+        foreach (var expected in manifest.Files)
+        {
+            if (!actual.Remove(expected.Path, out var found))
+            {
+                problems.Add($"{expected.Path}: missing");
+            }
+            else if (found.LinkTarget != expected.LinkTarget)
+            {
+                problems.Add($"{expected.Path}: link target '{found.LinkTarget}', manifest says '{expected.LinkTarget}'");
+            }
+            else if (found.Sha256 != expected.Sha256)
+            {
+                problems.Add($"{expected.Path}: sha256 {found.Sha256}, manifest says {expected.Sha256}");
+            }
+            else if (found.Mode != expected.Mode)
+            {
+                problems.Add($"{expected.Path}: mode {found.Mode}, manifest says {expected.Mode}");
+            }
+        }
+
+        problems.AddRange(actual.Keys.Order(StringComparer.Ordinal).Select(extra => $"{extra}: not in the manifest"));
+        return problems;
+    }
+}

@@ -1,0 +1,50 @@
+using System.CommandLine;
+using Microsoft.Extensions.Logging;
+using Modulus.Core.Artifacts;
+using Modulus.Core.Errors;
+using Modulus.Distribution;
+using Modulus.Storage;
+
+namespace Modulus.Commands;
+
+/// <summary><c>modulus fetch ... --store URI --to DIR</c>: download, verify and extract one artifact.</summary>
+internal static class FetchCommand
+{
+    public static Command Create()
+    {
+        var keyOptions = new ArtifactKeyOptions();
+        var to = new Option<string?>("--to") { Description = "Directory the artifact lands in (replaced atomically if it exists)" };
+        var store = new StoreOptions();
+        var command = new Command("fetch", "Download, verify and extract one artifact from a store") { to };
+        keyOptions.AddTo(command);
+        store.AddTo(command);
+        command.SetAction((parsed, cancellationToken) => CommandHost.RunAsync(
+            async (loggers, token) =>
+            {
+                var key = keyOptions.Resolve(parsed);
+                var destination = parsed.GetValue(to) ?? throw new InvalidInputException("--to is required: the directory the artifact lands in");
+                using var artifactStore = store.Create(parsed, loggers, required: true)!;
+                var fetcher = new Fetcher(artifactStore, loggers.CreateLogger<Fetcher>());
+                var manifest = await fetcher.TryReadManifestAsync(key, token)
+                    ?? throw await NotInStoreAsync(artifactStore, fetcher, key, loggers, token);
+                await fetcher.FetchAsync(manifest, destination, token);
+                await Console.Out.WriteLineAsync($"fetched {key} into {Path.GetFullPath(destination)} ({manifest.Files.Count} files, verified)");
+                return ExitCodes.Success;
+            },
+            cancellationToken));
+        return command;
+    }
+
+    /// <summary>Exit 3, naming the key and what the store holds for that Garden Linux version.</summary>
+    public static async Task<ModulusException> NotInStoreAsync(IArtifactStore store, Fetcher fetcher, ArtifactKey key, ILoggerFactory loggers, CancellationToken cancellationToken)
+    {
+        var catalog = new StoreCatalog(store, fetcher, loggers.CreateLogger<StoreCatalog>());
+        var held = (await catalog.ReadAllAsync($"gardenlinux-{key.GardenlinuxVersion}/", cancellationToken))
+            .Select(m => m.Manifest is { } found ? $"{found.KernelRelease}/{found.Key.ArtifactName}" : m.ManifestKey).ToList();
+        var listing = held.Count == 0 ? "nothing" : string.Join(", ", held);
+        return new ModulusException(
+            $"{store.Location} has no {StoreLayout.ManifestKey(key)}; for Garden Linux {key.GardenlinuxVersion} it holds {listing}. " +
+            "Compile it (allowCompilation) or choose a driver version and kernel that were published.",
+            ExitCodes.NotInStore);
+    }
+}

@@ -1,0 +1,102 @@
+using System.CommandLine;
+using Microsoft.Extensions.Logging;
+using Modulus.Core.Artifacts;
+using Modulus.Core.Errors;
+using Modulus.Distribution;
+using Modulus.Storage;
+
+namespace Modulus.Commands;
+
+/// <summary><c>modulus verify --store URI | --cache-dir DIR</c>: re-hash every artifact against its manifest.</summary>
+internal static class VerifyCommand
+{
+    public static Command Create()
+    {
+        var cacheDir = new Option<string?>("--cache-dir") { Description = "Verify the entries of this host cache instead of a store" };
+        var store = new StoreOptions();
+        var command = new Command("verify", "Re-hash every artifact of a store or a cache and report each bad one") { cacheDir };
+        store.AddTo(command);
+        command.SetAction((parsed, cancellationToken) => CommandHost.RunAsync(
+            async (loggers, token) =>
+            {
+                var cache = parsed.GetValue(cacheDir);
+                if ((cache is null) == (parsed.GetValue(store.Store) is null))
+                {
+                    throw new InvalidInputException("pass exactly one of --store URI and --cache-dir DIR");
+                }
+
+                var results = cache is null
+                    ? await VerifyStoreAsync(store, parsed, loggers, token)
+                    : await VerifyCacheAsync(cache, token);
+                foreach (var (name, problem) in results)
+                {
+                    await Console.Out.WriteLineAsync(problem is null ? $"ok   {name}" : $"BAD  {name}: {problem}");
+                }
+
+                var bad = results.Count(r => r.Problem is not null);
+                await Console.Out.WriteLineAsync($"{results.Count} artifact(s) checked, {bad} bad");
+                return bad == 0 ? ExitCodes.Success : throw new IntegrityException($"{bad} of {results.Count} artifact(s) failed verification (listed above)");
+            },
+            cancellationToken));
+        return command;
+    }
+
+    private static async Task<List<(string Name, string? Problem)>> VerifyStoreAsync(StoreOptions store, ParseResult parsed, ILoggerFactory loggers, CancellationToken cancellationToken)
+    {
+        using var artifactStore = store.Create(parsed, loggers, required: true)!;
+        var fetcher = new Fetcher(artifactStore, loggers.CreateLogger<Fetcher>());
+        var results = new List<(string, string?)>();
+        foreach (var (manifestKey, manifest, problem) in await new StoreCatalog(artifactStore, fetcher, loggers.CreateLogger<StoreCatalog>()).ReadAllAsync(string.Empty, cancellationToken))
+        {
+            if (manifest is null)
+            {
+                results.Add((manifestKey, problem));
+                continue;
+            }
+
+            var scratch = Directory.CreateTempSubdirectory("modulus-verify-").FullName;
+            try
+            {
+                await fetcher.ExtractVerifiedAsync(manifest, scratch, cancellationToken);
+                results.Add((manifestKey, null));
+            }
+            catch (Exception e) when (e is IntegrityException or StoreException)
+            {
+                results.Add((manifestKey, e.Message));
+            }
+            finally
+            {
+                Directory.Delete(scratch, recursive: true);
+            }
+        }
+
+        return results;
+    }
+
+    private static async Task<List<(string Name, string? Problem)>> VerifyCacheAsync(string cache, CancellationToken cancellationToken)
+    {
+        if (!Directory.Exists(cache))
+        {
+            throw new InvalidInputException($"--cache-dir {cache} does not exist");
+        }
+
+        var results = new List<(string, string?)>();
+        var entries = Directory.EnumerateFiles(cache, Manifest.FileName, SearchOption.AllDirectories)
+            .Select(Path.GetDirectoryName).Where(d => Path.GetRelativePath(cache, d!).Split('/').Length == 3 && !d!.Contains("/.")).Order(StringComparer.Ordinal);
+        foreach (var entry in entries)
+        {
+            var name = Path.GetRelativePath(cache, entry!);
+            try
+            {
+                var problems = await ManifestFile.CompareAsync(entry!, await ManifestFile.ReadAsync(entry!, cancellationToken), cancellationToken);
+                results.Add((name, problems.Count == 0 ? null : string.Join("; ", problems.Take(10))));
+            }
+            catch (InvalidDataException e)
+            {
+                results.Add((name, e.Message));
+            }
+        }
+
+        return results;
+    }
+}

@@ -1,0 +1,160 @@
+using System.IO.Compression;
+using Microsoft.Extensions.Logging;
+using Modulus.Core.Artifacts;
+using Modulus.Core.Errors;
+using Modulus.Storage;
+
+namespace Modulus.Distribution;
+
+/// <summary>
+/// Takes an artifact out of a store without trusting a byte it has not checked: the blob is hashed while it
+/// streams through gunzip and a refusing tar extractor into a staging directory, every file is checked against the
+/// manifest, and only then is the staging directory renamed into place. On any mismatch the destination is left
+/// exactly as it was.
+/// </summary>
+internal sealed class Fetcher(IArtifactStore store, ILogger logger)
+{
+    /// <summary>The manifest stored for <paramref name="key"/>, or null when the store has none.</summary>
+    public async Task<Manifest?> TryReadManifestAsync(ArtifactKey key, CancellationToken cancellationToken)
+    {
+        var manifestKey = StoreLayout.ManifestKey(key);
+        if (await store.GetSizeAsync(manifestKey, cancellationToken) is null)
+        {
+            return null;
+        }
+
+        var manifest = await ReadManifestAsync(manifestKey, cancellationToken);
+        return manifest.Key == key
+            ? manifest
+            : throw new IntegrityException($"{store.Location}/{manifestKey} describes {manifest.Key}, not {key}");
+    }
+
+    public async Task<Manifest> ReadManifestAsync(string manifestKey, CancellationToken cancellationToken)
+    {
+        await using var stream = await store.OpenReadAsync(manifestKey, cancellationToken);
+        using var buffer = new MemoryStream();
+        await stream.CopyToAsync(buffer, cancellationToken);
+        try
+        {
+            return ManifestFile.Parse(buffer.ToArray(), $"{store.Location}/{manifestKey}");
+        }
+        catch (InvalidDataException e)
+        {
+            throw new IntegrityException(e.Message, manifestKey);
+        }
+    }
+
+    /// <summary>Fetches the artifact described by <paramref name="manifest"/> into <paramref name="destination"/>.</summary>
+    public async Task FetchAsync(Manifest manifest, string destination, CancellationToken cancellationToken)
+    {
+        destination = Path.GetFullPath(destination.TrimEnd('/'));
+        var parent = Path.GetDirectoryName(destination)!;
+        var createdParent = !Directory.Exists(parent);
+        Directory.CreateDirectory(parent);
+        var staging = Path.Combine(parent, $".{Path.GetFileName(destination)}.fetch-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(staging);
+        try
+        {
+            await ExtractVerifiedAsync(manifest, staging, cancellationToken);
+            await ManifestFile.WriteAsync(staging, manifest, cancellationToken);
+            Swap(staging, destination);
+            logger.LogInformation("Fetched {Artifact} from {Store} into {Destination}", manifest.Key.ArtifactName, store.Location, destination);
+        }
+        catch when (createdParent)
+        {
+            // Leave nothing behind, not even the parent this fetch made.
+            Directory.Delete(staging, recursive: true);
+            if (!Directory.EnumerateFileSystemEntries(parent).Any())
+            {
+                Directory.Delete(parent);
+            }
+
+            throw;
+        }
+        finally
+        {
+            if (Directory.Exists(staging))
+            {
+                Directory.Delete(staging, recursive: true);
+            }
+        }
+    }
+
+    /// <summary>Streams the blob into <paramref name="directory"/> (empty), checking its hash, size and every file.</summary>
+    public async Task ExtractVerifiedAsync(Manifest manifest, string directory, CancellationToken cancellationToken)
+    {
+        var blob = manifest.Blob ?? throw new IntegrityException($"the manifest of {manifest.Key} names no blob; it was never published completely");
+        await using var raw = await store.OpenReadAsync(blob.Key, cancellationToken);
+        using var progress = new TransferProgress($"downloading {blob.Key}", blob.Size, logger);
+        await using var hashing = new HashingStream(raw, writing: false, progress);
+        IReadOnlyDictionary<string, SafeTarExtractor.Extracted>? extracted = null;
+        Exception? failure = null;
+        try
+        {
+            await using var gzip = new GZipStream(hashing, CompressionMode.Decompress, leaveOpen: true);
+            extracted = await SafeTarExtractor.ExtractAsync(gzip, directory, cancellationToken);
+        }
+        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException or IntegrityException)
+        {
+            failure = e;
+        }
+
+        // Hash what is left, so that a damaged blob is reported as such, whatever the tar reader made of it.
+        await hashing.CopyToAsync(Stream.Null, cancellationToken);
+        var sha256 = hashing.FinishHash();
+        if (sha256 != blob.Sha256 || hashing.BytesSeen != blob.Size)
+        {
+            throw new IntegrityException(
+                $"blob {blob.Key} in {store.Location} fails its checksum: sha256 {sha256} ({hashing.BytesSeen} bytes), " +
+                $"the manifest says {blob.Sha256} ({blob.Size} bytes). The stored blob is damaged or was replaced; publish the artifact again.",
+                blob.Key);
+        }
+
+        if (failure is not null)
+        {
+            throw failure is IntegrityException ? failure : new IntegrityException($"blob {blob.Key} matches its checksum but is not a valid tar.gz: {failure.Message}", blob.Key);
+        }
+
+        CheckAgainstManifest(manifest, extracted!);
+    }
+
+    private static void CheckAgainstManifest(Manifest manifest, IReadOnlyDictionary<string, SafeTarExtractor.Extracted> extracted)
+    {
+        var problems = new List<string>();
+        foreach (var file in manifest.Files)
+        {
+            if (!extracted.TryGetValue(file.Path, out var found))
+            {
+                problems.Add($"{file.Path}: missing from the blob");
+            }
+            else if (found.LinkTarget != file.LinkTarget || found.Sha256 != file.Sha256 || found.Size != file.Size
+                     || (file.LinkTarget is null && ArtifactScanner.FormatMode(found.Mode) != file.Mode))
+            {
+                problems.Add($"{file.Path}: differs from the manifest (sha256 {found.Sha256 ?? "-"}, mode {ArtifactScanner.FormatMode(found.Mode)}, link {found.LinkTarget ?? "-"})");
+            }
+        }
+
+        var listed = manifest.Files.Select(f => f.Path).Append(Manifest.FileName).ToHashSet(StringComparer.Ordinal);
+        problems.AddRange(extracted.Keys.Where(k => !listed.Contains(k)).Select(k => $"{k}: in the blob but not in the manifest"));
+        if (problems.Count > 0)
+        {
+            throw new IntegrityException($"the blob of {manifest.Key} does not match its manifest: {string.Join("; ", problems.Take(10))}");
+        }
+    }
+
+    private static void Swap(string staging, string destination)
+    {
+        string? old = null;
+        if (Directory.Exists(destination))
+        {
+            old = Path.Combine(Path.GetDirectoryName(destination)!, $".{Path.GetFileName(destination)}.old-{Guid.NewGuid():N}");
+            Directory.Move(destination, old);
+        }
+
+        Directory.Move(staging, destination);
+        if (old is not null)
+        {
+            Directory.Delete(old, recursive: true);
+        }
+    }
+}

@@ -1,0 +1,29 @@
+using Microsoft.Extensions.Logging;
+using Modulus.Core.Artifacts;
+using Modulus.Core.Errors;
+using Modulus.Storage;
+
+namespace Modulus.Distribution;
+
+/// <summary>What a store holds: every committed manifest.</summary>
+internal sealed class StoreCatalog(IArtifactStore store, Fetcher fetcher, ILogger logger)
+{
+    public async Task<IReadOnlyList<(string ManifestKey, Manifest? Manifest, string? Problem)>> ReadAllAsync(string prefix, CancellationToken cancellationToken)
+    {
+        var keys = (await store.ListAsync(prefix, cancellationToken)).Where(StoreLayout.IsManifestKey).Order(StringComparer.Ordinal).ToList();
+        var results = new (string, Manifest?, string?)[keys.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, keys.Count), new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (i, token) =>
+        {
+            try
+            {
+                results[i] = (keys[i], await fetcher.ReadManifestAsync(keys[i], token), null);
+            }
+            catch (Exception e) when (e is IntegrityException or StoreException)
+            {
+                logger.LogWarning("Cannot read {ManifestKey}: {Error}", keys[i], e.Message);
+                results[i] = (keys[i], null, e.Message);
+            }
+        });
+        return results;
+    }
+}

@@ -1,0 +1,97 @@
+using Modulus.Core.Errors;
+
+namespace Modulus.Storage;
+
+/// <summary>
+/// The embedded store: the S3 layout on a local disk. Every object is written to a temporary name in its
+/// directory, flushed to disk, and renamed into place, so readers never see part of one.
+/// </summary>
+internal sealed class FileStore(string root) : IArtifactStore
+{
+    public string Location => "file://" + root;
+
+    public Task<long?> GetSizeAsync(string key, CancellationToken cancellationToken)
+    {
+        var info = new FileInfo(PathOf(key));
+        return Task.FromResult(info.Exists ? info.Length : (long?)null);
+    }
+
+    public Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken)
+    {
+        var path = PathOf(key);
+        return File.Exists(path)
+            ? Task.FromResult<Stream>(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan))
+            : throw new StoreException($"{Location} has no object {key}", Location, key);
+    }
+
+    public async Task PutFileAsync(string key, string path, IProgress<long>? progress, CancellationToken cancellationToken)
+    {
+        await using var source = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        await WriteAtomicallyAsync(key, async target =>
+        {
+            var buffer = new byte[1 << 20];
+            int n;
+            while ((n = await source.ReadAsync(buffer, cancellationToken)) > 0)
+            {
+                await target.WriteAsync(buffer.AsMemory(0, n), cancellationToken);
+                progress?.Report(n);
+            }
+        }, cancellationToken);
+    }
+
+    public Task PutBytesAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken) =>
+        WriteAtomicallyAsync(key, target => target.WriteAsync(content, cancellationToken).AsTask(), cancellationToken);
+
+    public Task<IReadOnlyList<string>> ListAsync(string prefix, CancellationToken cancellationToken)
+    {
+        var start = PathOf(prefix.TrimEnd('/'));
+        IReadOnlyList<string> keys = Directory.Exists(start)
+            ? [.. Directory.EnumerateFiles(start, "*", SearchOption.AllDirectories)
+                .Where(p => !Path.GetFileName(p).StartsWith(".tmp-", StringComparison.Ordinal))
+                .Select(p => Path.GetRelativePath(root, p).Replace('\\', '/'))]
+            : [];
+        return Task.FromResult(keys);
+    }
+
+    public void Dispose()
+    {
+    }
+
+    private async Task WriteAtomicallyAsync(string key, Func<FileStream, Task> write, CancellationToken cancellationToken)
+    {
+        var target = PathOf(key);
+        var directory = Path.GetDirectoryName(target)!;
+        try
+        {
+            Directory.CreateDirectory(directory);
+            var temp = Path.Combine(directory, $".tmp-{Guid.NewGuid():N}");
+            try
+            {
+                await using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+                {
+                    await write(stream);
+                    await stream.FlushAsync(cancellationToken);
+                    stream.Flush(flushToDisk: true);
+                }
+
+                File.Move(temp, target, overwrite: true);
+            }
+            finally
+            {
+                File.Delete(temp);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new StoreException($"writing {key} to {Location} failed: {e.Message}", Location, key, e);
+        }
+    }
+
+    private string PathOf(string key)
+    {
+        var path = Path.GetFullPath(Path.Combine(root, key));
+        return path == root || path.StartsWith(root + "/", StringComparison.Ordinal)
+            ? path
+            : throw new StoreException($"key {key} lies outside {Location}", Location, key);
+    }
+}

@@ -1,0 +1,25 @@
+namespace Modulus.Storage;
+
+/// <summary>
+/// Where artifacts are published: an S3 bucket or a local directory with the same layout (docs/store.md).
+/// Keys are relative to the store's prefix and use '/'. Writes are atomic: an object is either absent or complete.
+/// </summary>
+internal interface IArtifactStore : IDisposable
+{
+    /// <summary>The store for messages, e.g. <c>s3://bucket/prefix (endpoint http://127.0.0.1:4568)</c>; never a secret.</summary>
+    string Location { get; }
+
+    /// <summary>The object's size, or null when there is no such object.</summary>
+    Task<long?> GetSizeAsync(string key, CancellationToken cancellationToken);
+
+    /// <summary>Opens an object for reading; throws <see cref="Core.Errors.StoreException"/> when it does not exist.</summary>
+    Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken);
+
+    /// <summary>Uploads a local file as one object, reporting bytes sent to <paramref name="progress"/>.</summary>
+    Task PutFileAsync(string key, string path, IProgress<long>? progress, CancellationToken cancellationToken);
+
+    Task PutBytesAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken);
+
+    /// <summary>Every key below <paramref name="prefix"/>, in no particular order.</summary>
+    Task<IReadOnlyList<string>> ListAsync(string prefix, CancellationToken cancellationToken);
+}

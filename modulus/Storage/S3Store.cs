@@ -1,0 +1,271 @@
+using System.Net;
+using Amazon.Runtime;
+using Amazon.S3;
+using Amazon.S3.Model;
+using Microsoft.Extensions.Logging;
+using Modulus.Core.Errors;
+using Polly;
+using Polly.Retry;
+
+namespace Modulus.Storage;
+
+/// <summary>
+/// A bucket (and prefix) on S3 or an S3-compatible service. Network calls are retried with capped exponential
+/// backoff and jitter on transient errors only; the SDK's own retries are off so that the count is ours.
+/// </summary>
+internal sealed partial class S3Store : IArtifactStore, IDisposable
+{
+    private readonly S3StoreOptions options;
+    private readonly AmazonS3Client client;
+    private readonly ResiliencePipeline retry;
+    private readonly ILogger logger;
+
+    public S3Store(S3StoreOptions options, ILogger logger)
+    {
+        this.options = options;
+        this.logger = logger;
+        var config = new AmazonS3Config
+        {
+            ForcePathStyle = options.ForcePathStyle,
+            MaxErrorRetry = 0,
+            Timeout = TimeSpan.FromMinutes(5),
+
+            // Only what S3 requires: S3-compatible services (and s3rver) mishandle the SDK's checksum trailers.
+            RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
+            ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
+        };
+        if (options.Endpoint is not null)
+        {
+            config.ServiceURL = options.Endpoint;
+            config.AuthenticationRegion = options.Region;
+        }
+        else
+        {
+            config.RegionEndpoint = Amazon.RegionEndpoint.GetBySystemName(options.Region);
+        }
+
+        client = options.AccessKeyId is null
+            ? new AmazonS3Client(config)
+            : options.SessionToken is null
+                ? new AmazonS3Client(new BasicAWSCredentials(options.AccessKeyId, options.SecretAccessKey), config)
+                : new AmazonS3Client(new SessionAWSCredentials(options.AccessKeyId, options.SecretAccessKey, options.SessionToken), config);
+
+        retry = new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
+        {
+            ShouldHandle = new PredicateBuilder().Handle<Exception>(IsTransient),
+            MaxRetryAttempts = Math.Max(0, options.MaxAttempts - 1),
+            BackoffType = DelayBackoffType.Exponential,
+            UseJitter = true,
+            Delay = options.RetryBaseDelay,
+            MaxDelay = options.RetryMaxDelay,
+            OnRetry = args =>
+            {
+                logger.LogWarning("S3 call failed ({Error}); attempt {Attempt} of {MaxAttempts} in {Delay:0.0} s",
+                    Describe(args.Outcome.Exception), args.AttemptNumber + 2, options.MaxAttempts, args.RetryDelay.TotalSeconds);
+                return default;
+            },
+        }).Build();
+    }
+
+    public string Location => $"s3://{options.Bucket}/{options.Prefix}" + (options.Endpoint is null ? string.Empty : $" at {options.Endpoint}");
+
+    public async Task<long?> GetSizeAsync(string key, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var metadata = await CallAsync("read", key, token => client.GetObjectMetadataAsync(options.Bucket, FullKey(key), token), cancellationToken);
+            return metadata.ContentLength;
+        }
+        catch (StoreException e) when (e.InnerException is AmazonS3Exception { StatusCode: HttpStatusCode.NotFound, ErrorCode: not "NoSuchBucket" })
+        {
+            return null;
+        }
+    }
+
+    public async Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var response = await CallAsync("read", key, token => client.GetObjectAsync(options.Bucket, FullKey(key), token), cancellationToken);
+            return new ResponseStream(response);
+        }
+        catch (StoreException e) when (e.InnerException is AmazonS3Exception { StatusCode: HttpStatusCode.NotFound, ErrorCode: not "NoSuchBucket" })
+        {
+            throw new StoreException($"{Location} has no object {key}", Location, key, e.InnerException);
+        }
+    }
+
+    public async Task PutFileAsync(string key, string path, IProgress<long>? progress, CancellationToken cancellationToken)
+    {
+        var size = new FileInfo(path).Length;
+        if (size >= options.MultipartThreshold)
+        {
+            await PutMultipartAsync(key, path, size, progress, cancellationToken);
+            return;
+        }
+
+        await CallAsync("write", key, token =>
+        {
+            var request = new PutObjectRequest { BucketName = options.Bucket, Key = FullKey(key), FilePath = path, UseChunkEncoding = false };
+            return client.PutObjectAsync(request, token);
+        }, cancellationToken);
+        progress?.Report(size);
+    }
+
+    public Task PutBytesAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken) =>
+        CallAsync("write", key, token =>
+        {
+            var request = new PutObjectRequest
+            {
+                BucketName = options.Bucket, Key = FullKey(key), InputStream = new MemoryStream(content.ToArray(), writable: false),
+                UseChunkEncoding = false, ContentType = "application/json",
+            };
+            return client.PutObjectAsync(request, token);
+        }, cancellationToken);
+
+    public async Task<IReadOnlyList<string>> ListAsync(string prefix, CancellationToken cancellationToken)
+    {
+        var keys = new List<string>();
+        var request = new ListObjectsV2Request { BucketName = options.Bucket, Prefix = FullKey(prefix) };
+        do
+        {
+            var page = await CallAsync("list", prefix, token => client.ListObjectsV2Async(request, token), cancellationToken);
+            keys.AddRange((page.S3Objects ?? []).Select(o => RelativeKey(o.Key)));
+            request.ContinuationToken = page.NextContinuationToken;
+        }
+        while (!string.IsNullOrEmpty(request.ContinuationToken));
+
+        return keys;
+    }
+
+    public void Dispose() => client.Dispose();
+
+    private string FullKey(string key) => options.Prefix.Length == 0 ? key : options.Prefix + "/" + key;
+
+    private string RelativeKey(string key) => options.Prefix.Length == 0 ? key : key[(options.Prefix.Length + 1)..];
+
+    /// <summary>One S3 call with retries; failures become a <see cref="StoreException"/> naming endpoint, bucket and key.</summary>
+    private async Task<T> CallAsync<T>(string operation, string key, Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await retry.ExecuteAsync(async token => await call(token), cancellationToken);
+        }
+        catch (Exception e) when (e is AmazonServiceException or HttpRequestException or IOException
+                                   || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            throw Translate(e, operation, key);
+        }
+    }
+
+    private StoreException Translate(Exception e, string operation, string key)
+    {
+        var where = $"bucket {options.Bucket}" + (options.Endpoint is null ? $" (region {options.Region})" : $" at {options.Endpoint}");
+        var fullKey = FullKey(key);
+        var message = e switch
+        {
+            AmazonS3Exception { StatusCode: HttpStatusCode.Forbidden } s3 =>
+                $"access denied ({(int)s3.StatusCode} {s3.ErrorCode}) to {operation} {fullKey} in {where}: check the access key id and secret " +
+                "(AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or the chart's driverBucketSecret) and that this key may " + operation + " the bucket",
+            AmazonS3Exception { ErrorCode: "NoSuchBucket" } => $"{where} does not exist (while trying to {operation} {fullKey}); create it or fix --store",
+            AmazonServiceException service when service.StatusCode != 0 =>
+                $"S3 refused to {operation} {fullKey} in {where}: HTTP {(int)service.StatusCode} {service.ErrorCode} {service.Message}",
+            _ => $"cannot {operation} {fullKey} in {where} after {options.MaxAttempts} attempts: {Describe(e)}. Is the endpoint reachable?",
+        };
+        return new StoreException(message, Location, key, e);
+    }
+
+    private static bool IsTransient(Exception e) => e switch
+    {
+        AmazonServiceException { StatusCode: >= HttpStatusCode.InternalServerError or HttpStatusCode.TooManyRequests or HttpStatusCode.RequestTimeout } => true,
+        AmazonServiceException { ErrorCode: "SlowDown" or "RequestTimeout" or "InternalError" } => true,
+        AmazonServiceException { StatusCode: 0, InnerException: { } inner } => IsTransient(inner),
+        HttpRequestException or IOException or TimeoutException => true,
+        _ => false,
+    };
+
+    private static string Describe(Exception? e)
+    {
+        var messages = new List<string>();
+        for (var current = e; current is not null; current = current.InnerException)
+        {
+            if (!string.IsNullOrWhiteSpace(current.Message) && !messages.Contains(current.Message))
+            {
+                messages.Add(current.Message);
+            }
+        }
+
+        return string.Join(": ", messages);
+    }
+
+    /// <summary>
+    /// The body of a GetObject response; disposing it disposes the response. The SDK checks a single-part body
+    /// against its ETag's MD5 at the end and throws; the body has passed through by then, and the caller's own
+    /// SHA-256 check against the manifest reports the mismatch with both hashes, so the body simply ends there.
+    /// </summary>
+    private sealed class ResponseStream(GetObjectResponse response) : Stream
+    {
+        private readonly Stream inner = response.ResponseStream;
+        private bool ended;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => response.ContentLength;
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            try
+            {
+                return ended ? 0 : inner.Read(buffer, offset, count);
+            }
+            catch (AmazonClientException)
+            {
+                ended = true;
+                return 0;
+            }
+        }
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            try
+            {
+                return ended ? 0 : await inner.ReadAsync(buffer, cancellationToken);
+            }
+            catch (AmazonClientException)
+            {
+                ended = true;
+                return 0;
+            }
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                inner.Dispose();
+                response.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
+    }
+}

@@ -1,0 +1,110 @@
+using System.CommandLine;
+using Microsoft.Extensions.Logging;
+using Modulus.Core.Errors;
+
+namespace Modulus.Storage;
+
+/// <summary>
+/// The store options of a command and how they become an <see cref="IArtifactStore"/>. S3 credentials come from
+/// <c>--s3-credentials-dir</c> (the chart's secret mounted as files: accessKeyId, secretAccessKey, bucket), else from
+/// the standard AWS variables, else from the SDK's default chain.
+/// </summary>
+internal sealed class StoreOptions
+{
+    public Option<string?> Store { get; } = new("--store") { Description = "s3://bucket/prefix or file:///dir" };
+
+    public Option<string?> Endpoint { get; } = new("--s3-endpoint") { Description = "Endpoint of an S3-compatible service (default: AWS_ENDPOINT_URL_S3, else AWS)" };
+
+    public Option<string?> Region { get; } = new("--s3-region") { Description = "Region (default: AWS_REGION, else us-east-1)" };
+
+    public Option<string?> CredentialsDir { get; } = new("--s3-credentials-dir") { Description = "Directory with files accessKeyId, secretAccessKey and optionally bucket (the chart's secret)" };
+
+    public Option<bool> VirtualHostStyle { get; } = new("--s3-virtual-host-style") { Description = "Address buckets as <bucket>.<endpoint> instead of path style (path style is the default with --s3-endpoint)" };
+
+    public Option<int> MaxAttempts { get; } = new("--s3-max-attempts") { Description = "Attempts per S3 call on transient errors", DefaultValueFactory = _ => 4 };
+
+    public void AddTo(Command command)
+    {
+        command.Options.Add(Store);
+        command.Options.Add(Endpoint);
+        command.Options.Add(Region);
+        command.Options.Add(CredentialsDir);
+        command.Options.Add(VirtualHostStyle);
+        command.Options.Add(MaxAttempts);
+    }
+
+    /// <summary>The store, or null when <c>--store</c> was not given and <paramref name="required"/> is false.</summary>
+    public IArtifactStore? Create(ParseResult parsed, ILoggerFactory loggers, bool required)
+    {
+        var value = parsed.GetValue(Store);
+        if (value is null && !required)
+        {
+            return null;
+        }
+
+        var uri = StoreUri.Parse(value);
+        if (uri.Scheme == "file")
+        {
+            return new FileStore(uri.Directory!);
+        }
+
+        var attempts = parsed.GetValue(MaxAttempts);
+        if (attempts is < 1 or > 20)
+        {
+            throw new InvalidInputException($"--s3-max-attempts {attempts} is not valid: expected 1 to 20");
+        }
+
+        var secrets = ReadCredentialsDir(parsed.GetValue(CredentialsDir));
+        var endpoint = parsed.GetValue(Endpoint) ?? Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL_S3");
+        if (endpoint is not null && !(Uri.TryCreate(endpoint, UriKind.Absolute, out var e) && e.Scheme is "http" or "https"))
+        {
+            throw new InvalidInputException($"--s3-endpoint '{endpoint}' is not valid: expected an http:// or https:// URL");
+        }
+
+        var keyId = secrets.GetValueOrDefault("accessKeyId") ?? Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID");
+        var options = new S3StoreOptions
+        {
+            Bucket = uri.Bucket ?? secrets.GetValueOrDefault("bucket")
+                ?? throw new InvalidInputException($"--store '{value}' names no bucket and no bucket file was found in --s3-credentials-dir"),
+            Prefix = uri.Prefix,
+            Endpoint = endpoint,
+            Region = parsed.GetValue(Region) ?? Environment.GetEnvironmentVariable("AWS_REGION") ?? "us-east-1",
+            ForcePathStyle = endpoint is not null && !parsed.GetValue(VirtualHostStyle),
+            AccessKeyId = keyId,
+            SecretAccessKey = secrets.GetValueOrDefault("secretAccessKey") ?? Environment.GetEnvironmentVariable("AWS_SECRET_ACCESS_KEY"),
+            SessionToken = secrets.Count > 0 ? null : Environment.GetEnvironmentVariable("AWS_SESSION_TOKEN"),
+            MaxAttempts = attempts,
+        };
+        if (options.AccessKeyId is not null && string.IsNullOrEmpty(options.SecretAccessKey))
+        {
+            throw new InvalidInputException("an S3 access key id is set but no secret access key: set AWS_SECRET_ACCESS_KEY or the secretAccessKey file");
+        }
+
+        return new S3Store(options, loggers.CreateLogger<S3Store>());
+    }
+
+    private static Dictionary<string, string> ReadCredentialsDir(string? dir)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (dir is null)
+        {
+            return values;
+        }
+
+        if (!Directory.Exists(dir))
+        {
+            throw new InvalidInputException($"--s3-credentials-dir {dir} does not exist; mount the bucket secret there");
+        }
+
+        foreach (var name in new[] { "accessKeyId", "secretAccessKey", "bucket" })
+        {
+            var path = Path.Combine(dir, name);
+            if (File.Exists(path))
+            {
+                values[name] = File.ReadAllText(path).Trim();
+            }
+        }
+
+        return values;
+    }
+}
