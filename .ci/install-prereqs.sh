@@ -18,6 +18,21 @@ if [ -n "$missing" ]; then
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
 
+# Node.js for the npm tools below (Debian's nodejs when the machine has none).
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  echo "install-prereqs: installing nodejs and npm"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
+
+# npm tools, into .tools/ of the checkout: s3rver, the S3-compatible server the store tests run against.
+tools="$(cd "$(dirname "$0")/.." && pwd)/.tools"
+if [ ! -f "$tools/node_modules/s3rver/package.json" ] || ! grep -q '"version": "3.7.1"' "$tools/node_modules/s3rver/package.json"; then
+  echo "install-prereqs: installing s3rver 3.7.1 into $tools"
+  mkdir -p "$tools"
+  npm install --prefix "$tools" --no-audit --no-fund --silent s3rver@3.7.1
+fi
+
 # Exactly one kernel's headers: the tests build against "the" kernel the dev environment has.
 count=$(ls -d /usr/src/linux-headers-*/include/generated/utsrelease.h 2>/dev/null | wc -l)
 if [ "$count" -ne 1 ]; then
@@ -25,4 +40,4 @@ if [ "$count" -ne 1 ]; then
   ls -d /usr/src/linux-headers-* >&2 || true
   exit 1
 fi
-echo "install-prereqs: ready (kernel headers $(ls -d /usr/src/linux-headers-*/include/generated/utsrelease.h | cut -d/ -f4))"
+echo "install-prereqs: ready (kernel headers $(ls -d /usr/src/linux-headers-*/include/generated/utsrelease.h | cut -d/ -f4), s3rver $(sed -n 's/.*"version": "\(.*\)".*/\1/p' "$tools/node_modules/s3rver/package.json"))"

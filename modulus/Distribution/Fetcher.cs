@@ -94,13 +94,21 @@ internal sealed class Fetcher(IArtifactStore store, ILogger logger)
             await using var gzip = new GZipStream(hashing, CompressionMode.Decompress, leaveOpen: true);
             extracted = await SafeTarExtractor.ExtractAsync(gzip, directory, cancellationToken);
         }
-        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException or IntegrityException)
+        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException or IntegrityException or IOException)
         {
             failure = e;
         }
 
-        // Hash what is left, so that a damaged blob is reported as such, whatever the tar reader made of it.
-        await hashing.CopyToAsync(Stream.Null, cancellationToken);
+        // Hash what is left, so that a damaged or truncated blob is reported as such, whatever the tar reader made of it.
+        try
+        {
+            await hashing.CopyToAsync(Stream.Null, cancellationToken);
+        }
+        catch (IOException e)
+        {
+            failure ??= e;
+        }
+
         var sha256 = hashing.FinishHash();
         if (sha256 != blob.Sha256 || hashing.BytesSeen != blob.Size)
         {

@@ -56,6 +56,7 @@ internal static class SafeTarExtractor
                         throw Refuse(name, $"is a symlink to '{link}', outside the artifact");
                     }
 
+                    Directory.CreateDirectory(Path.GetDirectoryName(target)!);
                     File.CreateSymbolicLink(target, link);
                     extracted[name] = new Extracted(name, null, 0, (UnixFileMode)0x1FF, link);
                     continue;

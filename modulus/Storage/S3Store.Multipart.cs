@@ -11,7 +11,7 @@ internal sealed partial class S3Store
         var upload = await CallAsync("write", key, token =>
             client.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = options.Bucket, Key = FullKey(key) }, token), cancellationToken);
         var parts = (int)((size + options.PartSize - 1) / options.PartSize);
-        logger.LogDebug("Multipart upload {UploadId} of {Key}: {Parts} parts of {PartSize} bytes", upload.UploadId, key, parts, options.PartSize);
+        logger.LogInformation("Multipart upload of {Key}: {Parts} parts of {PartSizeMiB} MiB, {Parallelism} at a time", key, parts, options.PartSize >> 20, options.Parallelism);
         try
         {
             var etags = new PartETag[parts];
