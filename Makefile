@@ -36,7 +36,9 @@ demo: prereqs build
 	MODULUS_LOG_FORMAT=text dotnet run --project modulus --no-build -c $(CONFIGURATION) -- compile --local-builder \
 	  --driver-kind nvidia-runfile --driver-source file://$(DEMO)/downloads/NVIDIA-Linux-x86_64-$(DEMO_DRIVER_VERSION).run \
 	  --driver-version $(DEMO_DRIVER_VERSION) --gardenlinux-version $(DEMO_GARDENLINUX_VERSION) --module-type open \
-	  --cache-dir $(DEMO)/cache
+	  --cache-dir $(DEMO)/cache --store file://$(DEMO)/store
+	@echo
+	MODULUS_LOG_FORMAT=text dotnet run --project modulus --no-build -c $(CONFIGURATION) -- list --store file://$(DEMO)/store
 	@echo
 	@echo "The cache entry (manifest: $$(find $(DEMO)/cache -name manifest.json)):"
 	@find $(DEMO)/cache -mindepth 3 -not -path '*/.staging*' -not -path '*/build*' -not -name 'modules.*' | sed 's|$(DEMO)/cache/||' | sort

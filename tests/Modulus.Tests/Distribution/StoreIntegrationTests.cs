@@ -239,6 +239,31 @@ public sealed class StoreIntegrationTests(S3rverServer s3, CompiledNvidiaArtifac
             .Should().Contain(smi);
     }
 
+    [Fact(Timeout = TestTimeouts.Build)]
+    public async Task Refuses_a_blob_whose_checksum_matches_but_whose_tar_escapes_the_artifact()
+    {
+        var (store, published) = await PublishAsync("file");
+        var evil = dir.Combine("evil.tar.gz");
+        await using (var file = System.IO.File.Create(evil))
+        await using (var gzip = new System.IO.Compression.GZipStream(file, System.IO.Compression.CompressionLevel.Fastest))
+        await using (var tar = new System.Formats.Tar.TarWriter(gzip, System.Formats.Tar.TarEntryFormat.Ustar))
+        {
+            await tar.WriteEntryAsync(new System.Formats.Tar.UstarTarEntry(System.Formats.Tar.TarEntryType.SymbolicLink, "lib/escape") { LinkName = "../../../../etc" });
+        }
+
+        var sha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(await System.IO.File.ReadAllBytesAsync(evil)));
+        var evilKey = $"{artifact.ArtifactPath}/blobs/{sha}.tar.gz";
+        System.IO.File.Copy(evil, store.BackingFile(evilKey));
+        var forged = published with { Blob = new BlobInfo(evilKey, sha, new FileInfo(evil).Length, "gzip") };
+        await System.IO.File.WriteAllBytesAsync(store.BackingFile($"{artifact.ArtifactPath}/manifest.json"), ManifestFile.Serialize(forged));
+
+        var (code, run) = await store.ModulusAsync(FetchArgs(dir.Combine("to")));
+
+        code.Should().Be(1, run.Output);
+        run.Stderr.Should().Contain("refusing tar entry 'lib/escape': it is a symlink to '../../../../etc', outside the artifact");
+        Directory.Exists(dir.Combine("to")).Should().BeFalse();
+    }
+
     private static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);

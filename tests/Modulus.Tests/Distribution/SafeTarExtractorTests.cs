@@ -1,0 +1,82 @@
+using System.Formats.Tar;
+using Modulus.Core.Errors;
+using Modulus.Distribution;
+using Modulus.Tests.Fixtures;
+
+namespace Modulus.Tests.Distribution;
+
+/// <summary>Crafted tarballs that a fetch must refuse, and the ordinary ones it must take.</summary>
+public sealed class SafeTarExtractorTests : IDisposable
+{
+    private readonly TempDirectory dir = new();
+
+    public void Dispose() => dir.Dispose();
+
+    private static MemoryStream Tar(params TarEntry[] entries)
+    {
+        var stream = new MemoryStream();
+        using (var writer = new TarWriter(stream, TarEntryFormat.Pax, leaveOpen: true))
+        {
+            foreach (var entry in entries)
+            {
+                writer.WriteEntry(entry);
+            }
+        }
+
+        stream.Position = 0;
+        return stream;
+    }
+
+    private static PaxTarEntry File(string name, string content = "data", UnixFileMode mode = (UnixFileMode)0x1A4) =>
+        new(TarEntryType.RegularFile, name) { DataStream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(content)), Mode = mode };
+
+    private static PaxTarEntry Link(TarEntryType type, string name, string target) => new(type, name) { LinkName = target };
+
+    public static TheoryData<string, TarEntry[], string> Malicious() => new()
+    {
+        { "absolute path", [File("/etc/cron.d/evil")], "refusing tar entry '/etc/cron.d/evil': it is an absolute or malformed path" },
+        { "dot-dot", [File("lib/../../escape")], "refusing tar entry 'lib/../../escape': it has '..', '.' or empty path segments" },
+        { "symlink outside", [Link(TarEntryType.SymbolicLink, "lib/evil", "../../../etc/shadow")], "refusing tar entry 'lib/evil': it is a symlink to '../../../etc/shadow', outside the artifact" },
+        { "absolute symlink", [Link(TarEntryType.SymbolicLink, "lib/evil", "/etc/shadow")], "refusing tar entry 'lib/evil': it is a symlink to '/etc/shadow', outside the artifact" },
+        { "hard link", [File("bin/a"), Link(TarEntryType.HardLink, "bin/b", "/etc/passwd")], "refusing tar entry 'bin/b': it is a hard link (to '/etc/passwd'); artifacts carry no hard links" },
+        { "character device", [new PaxTarEntry(TarEntryType.CharacterDevice, "dev/nvidia0") { DeviceMajor = 195 }], "refusing tar entry 'dev/nvidia0': it is a device node" },
+        { "block device", [new PaxTarEntry(TarEntryType.BlockDevice, "dev/sda") { DeviceMajor = 8 }], "refusing tar entry 'dev/sda': it is a device node" },
+        { "fifo", [new PaxTarEntry(TarEntryType.Fifo, "run/pipe")], "refusing tar entry 'run/pipe': it is a FIFO" },
+        { "setuid", [File("bin/nvidia-smi", mode: (UnixFileMode)0x9ED)], "refusing tar entry 'bin/nvidia-smi': it has the setuid or setgid bit" },
+        { "setgid", [File("bin/nvidia-smi", mode: (UnixFileMode)0x5ED)], "refusing tar entry 'bin/nvidia-smi': it has the setuid or setgid bit" },
+        { "write through symlink", [Link(TarEntryType.SymbolicLink, "lib/dir", "."), File("lib/dir/x")], "refusing tar entry 'lib/dir/x': it would be written through a symlink" },
+        { "repeated name", [File("bin/a"), File("bin/a", "other")], "refusing tar entry 'bin/a': it appears twice" },
+    };
+
+    [Theory(Timeout = TestTimeouts.Quick)]
+    [MemberData(nameof(Malicious))]
+    public async Task Refuses_a_crafted_entry(string why, TarEntry[] entries, string message)
+    {
+        var root = dir.Combine(why.Replace(' ', '-'));
+        Directory.CreateDirectory(root);
+
+        var act = () => SafeTarExtractor.ExtractAsync(Tar(entries), root, CancellationToken.None);
+
+        (await act.Should().ThrowAsync<IntegrityException>()).WithMessage(message);
+        System.IO.File.Exists("/etc/cron.d/evil").Should().BeFalse();
+        Directory.Exists(dir.Combine("escape")).Should().BeFalse();
+    }
+
+    [Fact(Timeout = TestTimeouts.Quick)]
+    public async Task Extracts_files_with_modes_hashes_and_inside_symlinks()
+    {
+        var root = dir.Combine("ok");
+        Directory.CreateDirectory(root);
+
+        var extracted = await SafeTarExtractor.ExtractAsync(
+            Tar(Link(TarEntryType.SymbolicLink, "lib/libx.so.1", "libx.so.1.2"), File("lib/libx.so.1.2", "lib"), File("bin/tool", "#!", (UnixFileMode)0x1ED)),
+            root, CancellationToken.None);
+
+        extracted.Keys.Should().BeEquivalentTo("lib/libx.so.1", "lib/libx.so.1.2", "bin/tool");
+        extracted["bin/tool"].Mode.Should().Be((UnixFileMode)0x1ED);
+        System.IO.File.GetUnixFileMode(Path.Combine(root, "bin", "tool")).Should().Be((UnixFileMode)0x1ED);
+        new FileInfo(Path.Combine(root, "lib", "libx.so.1")).LinkTarget.Should().Be("libx.so.1.2");
+        extracted["lib/libx.so.1.2"].Sha256.Should().Be(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData("lib"u8)));
+        extracted["lib/libx.so.1.2"].Size.Should().Be(3);
+    }
+}
