@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace Modulus.Core.Processes;
 
-internal static partial class NativeSignals
+public static partial class NativeSignals
 {
     public const int SIGTERM = 15;
 

@@ -123,11 +123,18 @@ internal static class CompileCommand
         {
             if (name.EndsWith(extension, StringComparison.OrdinalIgnoreCase))
             {
-                return name[..^extension.Length].ToLowerInvariant();
+                return Sanitize(name[..^extension.Length]);
             }
         }
 
-        return name.ToLowerInvariant();
+        return Sanitize(name);
+    }
+
+    /// <summary>Lower case, anything but letters, digits, '.', '_' and '-' becomes '-'.</summary>
+    private static string Sanitize(string name)
+    {
+        var cleaned = new string([.. name.ToLowerInvariant().Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' ? c : '-')]).TrimStart('.', '_', '-');
+        return cleaned.Length > 64 ? cleaned[..64] : cleaned;
     }
 
     private static TimeSpan Seconds(double value, string option) =>

@@ -14,6 +14,8 @@ internal static class ModulusCli
             FetchCommand.Create(),
             ListCommand.Create(),
             VerifyCommand.Create(),
+            InstallCommand.Create(),
+            StatusCommand.Create(),
         };
 
     public static async Task<int> InvokeAsync(string[] args, Func<string, string?> getVariable)

@@ -1,0 +1,116 @@
+using System.CommandLine;
+using Microsoft.Extensions.Logging;
+using Modulus.Compile;
+using Modulus.Core.Errors;
+using Modulus.Core.Processes;
+using Modulus.Core.Validation;
+using Modulus.Distribution;
+using Modulus.Install;
+using Modulus.Storage;
+
+namespace Modulus.Commands;
+
+/// <summary><c>modulus install</c>: make the driver live on this node (docs/install.md).</summary>
+internal static class InstallCommand
+{
+    public static Command Create()
+    {
+        var driverVersion = CommonOptions.DriverVersion();
+        var gardenlinuxVersion = CommonOptions.GardenlinuxVersion("Garden Linux version (default: <host-root>/etc/os-release)");
+        var kernelVersion = CommonOptions.KernelVersion("Kernel release (default: the running kernel)");
+        var driverName = new Option<string>("--driver-name") { Description = "Driver or module set name", DefaultValueFactory = _ => "nvidia" };
+        var moduleType = CommonOptions.ModuleType();
+        var arch = CommonOptions.Arch();
+        var cacheDir = CommonOptions.CacheDir();
+        var hostRoot = new Option<string>("--host-root") { Description = "The host's / as mounted here", DefaultValueFactory = _ => "/" };
+        var hostDriverPath = new Option<string>("--host-driver-path") { Description = "Host path that gets the nvidia link to the live cache entry", DefaultValueFactory = _ => "/opt/drivers" };
+        var allowCompilation = new Option<bool>("--allow-compilation") { Description = "Compile through dev-builder when the store does not have the artifact" };
+        var cmdDir = CommonOptions.CmdDir();
+        var localBuilder = CommonOptions.LocalBuilder();
+        var driverSource = new Option<string?>("--driver-source") { Description = "Driver source for compilation (see compile)" };
+        var parameters = new Option<string?>("--module-parameters") { Description = "module.param=value items, space separated, e.g. nvidia.NVreg_EnableGpuFirmware=0" };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Print every step that would be taken and change nothing" };
+        var persistenced = new Option<bool>("--start-persistenced") { Description = "Start the artifact's nvidia-persistenced" };
+        var keep = new Option<int>("--keep-cache-entries") { Description = "Cache entries kept besides the live one", DefaultValueFactory = _ => 2 };
+        var store = new StoreOptions();
+        var command = new Command("install", "Make the driver live on this node: fetch or compile, load, create device nodes, validate")
+        {
+            driverVersion, gardenlinuxVersion, kernelVersion, driverName, moduleType, arch, cacheDir, hostRoot, hostDriverPath,
+            allowCompilation, cmdDir, localBuilder, driverSource, parameters, dryRun, persistenced, keep,
+        };
+        store.AddTo(command);
+        command.SetAction((parsed, cancellationToken) => CommandHost.RunAsync(
+            async (loggers, token) =>
+            {
+                var root = Path.GetFullPath(parsed.GetValue(hostRoot)!);
+                var name = InputValidator.DriverName(parsed.GetValue(driverName));
+                var version = InputValidator.DriverVersion(parsed.GetValue(driverVersion));
+                var kind = name == "nvidia" ? "nvidia-runfile" : "kbuild";
+                var request = new InstallRequest
+                {
+                    DriverName = name,
+                    DriverVersion = version,
+                    ModuleType = CompileRequest.ResolveModuleType(InputValidator.ModuleType(parsed.GetValue(moduleType)), kind, version),
+                    Arch = parsed.GetValue(arch) is { } a ? InputValidator.Arch(a) : InputValidator.HostArch(),
+                    GardenlinuxVersion = HostFacts.RequireGardenlinuxVersion(parsed.GetValue(gardenlinuxVersion), root),
+                    KernelRelease = InputValidator.KernelRelease(parsed.GetValue(kernelVersion) ?? HostFacts.RunningKernel()),
+                    CacheDir = Path.GetFullPath(parsed.GetValue(cacheDir)!),
+                    HostRoot = root,
+                    HostDriverPath = parsed.GetValue(hostDriverPath)!,
+                    ModuleParameters = ModuleParameters.Parse(parsed.GetValue(parameters)),
+                    DryRun = parsed.GetValue(dryRun),
+                    StartPersistenced = parsed.GetValue(persistenced),
+                    KeepCacheEntries = parsed.GetValue(keep) is >= 0 and var k ? k : throw new InvalidInputException("--keep-cache-entries must be 0 or more"),
+                };
+                var compileRequest = parsed.GetValue(allowCompilation)
+                    ? new CompileRequest
+                    {
+                        DriverKind = kind, DriverName = name, DriverVersion = version, ModuleType = request.ModuleType, Arch = request.Arch,
+                        GardenlinuxVersion = request.GardenlinuxVersion, KernelRelease = request.KernelRelease, DriverSource = parsed.GetValue(driverSource),
+                        CacheDir = request.CacheDir, CmdDir = parsed.GetValue(cmdDir) is { } c ? Path.GetFullPath(c) : null, LocalBuilder = parsed.GetValue(localBuilder),
+                    }
+                    : null;
+                if (compileRequest is not null && compileRequest.LocalBuilder == (compileRequest.CmdDir is not null))
+                {
+                    throw new InvalidInputException("--allow-compilation needs exactly one of --cmd-dir DIR and --local-builder");
+                }
+
+                using var artifactStore = store.Create(parsed, loggers, required: false);
+                var runner = new ProcessRunner(loggers.CreateLogger<ProcessRunner>());
+                var logger = loggers.CreateLogger<Installer>();
+                Func<CancellationToken, Task<string>>? compile = compileRequest is null ? null : async t =>
+                {
+                    var compiler = new Compiler(runner, new ArtifactWriter(loggers.CreateLogger<ArtifactWriter>()), loggers.CreateLogger<Compiler>());
+                    var built = await compiler.CompileAsync(compileRequest, null, t);
+                    await TryPublishAsync(artifactStore, built.Directory!, logger, t);
+                    return built.Directory!;
+                };
+                var installer = new Installer(new SysfsKernelModules(root), new DevDeviceNodes(root), new SysfsPciScanner(root), runner, artifactStore, compile, logger);
+                var outcome = await installer.InstallAsync(request, token);
+                await Console.Out.WriteLineAsync(outcome.AlreadyInstalled
+                    ? $"already installed: {request.DriverName} {request.DriverVersion} is live ({outcome.ArtifactDirectory})"
+                    : request.DryRun ? $"dry run: {outcome.Steps.Count} step(s) would be taken" : $"installed: {request.DriverName} {request.DriverVersion} is live ({outcome.ArtifactDirectory})");
+                return ExitCodes.Success;
+            },
+            cancellationToken));
+        return command;
+    }
+
+    /// <summary>Publishing a freshly compiled artifact is a courtesy: a read-only store must not fail the install.</summary>
+    private static async Task TryPublishAsync(IArtifactStore? store, string directory, ILogger logger, CancellationToken cancellationToken)
+    {
+        if (store is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await new Publisher(store, logger).PublishAsync(directory, cancellationToken);
+        }
+        catch (StoreException e)
+        {
+            logger.LogWarning("Compiled, but could not publish to {Store} ({Error}); other nodes will compile too", store.Location, e.Message);
+        }
+    }
+}

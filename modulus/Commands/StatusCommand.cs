@@ -1,0 +1,58 @@
+using System.CommandLine;
+using System.Text.Json;
+using Modulus.Core.Errors;
+using Modulus.Core.Pipes;
+using Modulus.Install;
+
+namespace Modulus.Commands;
+
+/// <summary><c>modulus status</c>: this node's driver state; exit 0 when ready, 1 when not (a readiness probe).</summary>
+internal static class StatusCommand
+{
+    public static Command Create()
+    {
+        var hostRoot = new Option<string>("--host-root") { Description = "The host's / as mounted here", DefaultValueFactory = _ => "/" };
+        var cacheDir = CommonOptions.CacheDir();
+        var hostDriverPath = new Option<string>("--host-driver-path") { Description = "Host path with the nvidia link", DefaultValueFactory = _ => "/opt/drivers" };
+        var verify = new Option<bool>("--verify") { Description = "Re-hash every cache entry against its manifest" };
+        var json = new Option<bool>("--json") { Description = "One JSON object on stdout" };
+        var command = new Command("status", "This node: kernel, Garden Linux version, loaded driver, device nodes, cache, readiness")
+        {
+            hostRoot, cacheDir, hostDriverPath, verify, json,
+        };
+        command.SetAction((parsed, cancellationToken) => CommandHost.RunAsync(
+            async (_, token) =>
+            {
+                var root = Path.GetFullPath(parsed.GetValue(hostRoot)!);
+                var status = await NodeStatus.ReadAsync(new SysfsKernelModules(root), root, Path.GetFullPath(parsed.GetValue(cacheDir)!), parsed.GetValue(hostDriverPath)!, parsed.GetValue(verify), token);
+                if (parsed.GetValue(json))
+                {
+                    await Console.Out.WriteLineAsync(JsonSerializer.Serialize(status, ProtocolJson.Indented));
+                }
+                else
+                {
+                    var o = Console.Out;
+                    await o.WriteLineAsync($"kernel:              {status.Kernel}");
+                    await o.WriteLineAsync($"Garden Linux:        {status.GardenlinuxVersion ?? "unknown"}");
+                    await o.WriteLineAsync($"ready:               {(status.Ready ? "yes" : "no")} ({status.Reason})");
+                    await o.WriteLineAsync($"live cache entry:    {status.LiveEntry ?? "none"}");
+                    await o.WriteLineAsync("modules:" + (status.Modules.Count == 0 ? "             none loaded" : string.Empty));
+                    foreach (var m in status.Modules)
+                    {
+                        await o.WriteLineAsync($"  {m.Name,-16} version {m.Version ?? "-",-12} refcount {m.RefCount}{(m.Holders.Count > 0 ? " (held by " + string.Join(", ", m.Holders) + ")" : string.Empty)}");
+                    }
+
+                    await o.WriteLineAsync($"device nodes:        {(status.DeviceNodes.Count == 0 ? "none" : string.Join(" ", status.DeviceNodes))}");
+                    await o.WriteLineAsync("cache:" + (status.CacheEntries.Count == 0 ? "               empty" : string.Empty));
+                    foreach (var e in status.CacheEntries)
+                    {
+                        await o.WriteLineAsync($"  {e.Entry}{(e.Live ? " (live)" : string.Empty)}: {e.State}");
+                    }
+                }
+
+                return status.Ready ? ExitCodes.Success : ExitCodes.Failure;
+            },
+            cancellationToken));
+        return command;
+    }
+}

@@ -1,0 +1,24 @@
+namespace Modulus.Install;
+
+/// <summary>The running kernel's modules: what is loaded, at which version, who holds it; loading and unloading.</summary>
+internal interface IKernelModules
+{
+    /// <summary>The module's state, or null when it is not loaded (<c>/sys/module/&lt;name&gt;</c>).</summary>
+    LoadedModule? Get(string name);
+
+    /// <summary>Loads a <c>.ko</c> file with parameters (<c>finit_module</c>).</summary>
+    void Load(string path, string parameters);
+
+    /// <summary>Unloads a module that nothing uses (<c>delete_module</c>).</summary>
+    void Unload(string name);
+
+    /// <summary>Sets the kernel's firmware search path, when the kernel has the parameter.</summary>
+    bool SetFirmwarePath(string path);
+}
+
+/// <summary>A loaded module: its version (modinfo <c>version</c>, may be null), reference count and holders.</summary>
+internal sealed record LoadedModule(string Name, string? Version, int RefCount, IReadOnlyList<string> Holders)
+{
+    /// <summary>References beyond those of dependent modules: open files, other users.</summary>
+    public int Users => Math.Max(0, RefCount - Holders.Count);
+}

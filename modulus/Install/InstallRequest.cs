@@ -1,0 +1,35 @@
+namespace Modulus.Install;
+
+/// <summary>A validated <c>modulus install</c>.</summary>
+internal sealed record InstallRequest
+{
+    public required string DriverName { get; init; }
+
+    public required string DriverVersion { get; init; }
+
+    public required string ModuleType { get; init; }
+
+    public required string Arch { get; init; }
+
+    public required string GardenlinuxVersion { get; init; }
+
+    public required string KernelRelease { get; init; }
+
+    public required string CacheDir { get; init; }
+
+    /// <summary>The host's / as mounted in this container ("/" on the host itself).</summary>
+    public required string HostRoot { get; init; }
+
+    /// <summary>Host path that gets the <c>nvidia</c> symlink to the live cache entry (chart: hostDriverPath).</summary>
+    public string HostDriverPath { get; init; } = "/opt/drivers";
+
+    /// <summary>Parameters per module name, e.g. nvidia → "NVreg_EnableGpuFirmware=0".</summary>
+    public IReadOnlyDictionary<string, string> ModuleParameters { get; init; } = new Dictionary<string, string>();
+
+    public bool DryRun { get; init; }
+
+    public bool StartPersistenced { get; init; }
+
+    /// <summary>Cache entries to keep besides the live one; older ones (other kernels, other versions) are removed.</summary>
+    public int KeepCacheEntries { get; init; } = 2;
+}

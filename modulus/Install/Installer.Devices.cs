@@ -1,0 +1,154 @@
+using Microsoft.Extensions.Logging;
+using Modulus.Core.Artifacts;
+using Modulus.Core.Errors;
+using Modulus.Core.Processes;
+
+namespace Modulus.Install;
+
+internal sealed partial class Installer
+{
+    private void LoadModules(string entry, Manifest manifest)
+    {
+        var firmware = Path.Combine(entry, "firmware");
+        if (Directory.Exists(firmware))
+        {
+            Step($"set the firmware search path to {firmware}", () =>
+            {
+                if (!modules.SetFirmwarePath(firmware))
+                {
+                    logger.LogWarning("This kernel has no firmware_class path parameter; GSP firmware must be under /lib/firmware");
+                }
+            });
+        }
+
+        foreach (var module in manifest.Modules)
+        {
+            if (modules.Get(module.Name) is not null)
+            {
+                logger.LogInformation("{Module} is loaded already", module.Name);
+                continue;
+            }
+
+            var parameters = request.ModuleParameters.GetValueOrDefault(module.Name, string.Empty);
+            Step($"load {module.Name} from {module.Path}{(parameters.Length == 0 ? string.Empty : " with " + parameters)}", () =>
+            {
+                try
+                {
+                    modules.Load(Path.Combine(entry, module.Path), parameters);
+                }
+                catch (IOException e)
+                {
+                    throw new ModulusException($"{e.Message}. Module {module.Name} of {manifest.Key}, vermagic '{module.Vermagic.Trim()}'; the running kernel is {manifest.KernelRelease}?");
+                }
+            });
+        }
+    }
+
+    /// <summary>nvidia-modprobe from the artifact when it has one; mknod for whatever is still missing.</summary>
+    private async Task CreateDeviceNodesAsync(string entry, int gpus, CancellationToken cancellationToken)
+    {
+        var modprobe = Path.Combine(entry, "bin", "nvidia-modprobe");
+        if (File.Exists(modprobe))
+        {
+            await StepAsync("create device nodes with the artifact's nvidia-modprobe", async () =>
+            {
+                foreach (var arguments in Enumerable.Range(0, Math.Max(gpus, 1)).Select(i => new[] { "-c", i.ToString(System.Globalization.CultureInfo.InvariantCulture) }).Append(["-u", "-c", "0"]))
+                {
+                    var result = await runner.RunAsync(new ProcessSpec(modprobe, arguments) { ValidateExitCode = false }, null, cancellationToken);
+                    if (result.ExitCode != 0)
+                    {
+                        logger.LogWarning("nvidia-modprobe {Arguments} exited with {ExitCode}; creating the nodes with mknod", string.Join(' ', arguments), result.ExitCode);
+                    }
+                }
+            });
+        }
+
+        var majors = devices.CharacterMajors();
+        var wanted = new List<(string Name, string Driver, int Minor)>();
+        if (request.DryRun || majors.ContainsKey("nvidia") || majors.ContainsKey("nvidia-frontend"))
+        {
+            wanted.Add(("nvidiactl", "nvidia", 255));
+            wanted.AddRange(Enumerable.Range(0, gpus).Select(i => ($"nvidia{i}", "nvidia", i)));
+        }
+
+        if (majors.ContainsKey("nvidia-uvm"))
+        {
+            wanted.Add(("nvidia-uvm", "nvidia-uvm", 0));
+            wanted.Add(("nvidia-uvm-tools", "nvidia-uvm", 1));
+        }
+
+        foreach (var (name, driver, minor) in wanted.Where(w => !devices.Exists(w.Name)))
+        {
+            var major = majors.GetValueOrDefault(driver, majors.GetValueOrDefault("nvidia-frontend", -1));
+            Step($"create /dev/{name} ({major}:{minor})", () => devices.Create(name, major, minor));
+        }
+    }
+
+    /// <summary>The modules are in /sys/module, and nvidia-smi (when the artifact has it) sees as many GPUs as the PCI scan.</summary>
+    private async Task ValidateAsync(string entry, Manifest manifest, int gpus, CancellationToken cancellationToken)
+    {
+        if (request.DryRun)
+        {
+            return;
+        }
+
+        var missing = manifest.Modules.Where(m => modules.Get(m.Name) is null).Select(m => m.Name).ToList();
+        if (missing.Count > 0)
+        {
+            throw new ModulusException($"after loading, {string.Join(", ", missing)} is not in /sys/module; see the kernel log (dmesg)");
+        }
+
+        var smi = Path.Combine(entry, "bin", "nvidia-smi");
+        if (!File.Exists(smi))
+        {
+            return;
+        }
+
+        var listed = 0;
+        await runner.RunAsync(new ProcessSpec(smi, ["-L"]), line => listed += line.Text.StartsWith("GPU ", StringComparison.Ordinal) ? 1 : 0, cancellationToken);
+        if (listed != gpus)
+        {
+            throw new ModulusException($"nvidia-smi lists {listed} GPU(s), but the PCI scan found {gpus} NVIDIA GPU(s); the driver does not see every GPU (check dmesg for NVRM errors)");
+        }
+
+        logger.LogInformation("nvidia-smi lists {Gpus} GPU(s), as the PCI scan found", listed);
+    }
+
+    private void LinkHostDriverPath(string entry)
+    {
+        var target = request.HostRoot != "/" && entry.StartsWith(request.HostRoot.TrimEnd('/') + "/", StringComparison.Ordinal)
+            ? entry[request.HostRoot.TrimEnd('/').Length..]
+            : entry;
+        if (new FileInfo(DriverLink).LinkTarget != target)
+        {
+            Step($"link {DriverLink} to {target}", () =>
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(DriverLink)!);
+                var temp = DriverLink + ".tmp";
+                File.Delete(temp);
+                File.CreateSymbolicLink(temp, target);
+                File.Move(temp, DriverLink, overwrite: true);
+            });
+        }
+
+        var conf = HostPath("etc/ld.so.conf.d/modulus-nvidia.conf");
+        var line = Path.Combine(request.HostDriverPath, "nvidia", "lib") + "\n";
+        if (!File.Exists(conf) || File.ReadAllText(conf) != line)
+        {
+            Step($"write {conf}", () =>
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(conf)!);
+                File.WriteAllText(conf, line);
+            });
+        }
+    }
+
+    private async Task StartPersistencedAsync(string entry, CancellationToken cancellationToken)
+    {
+        var persistenced = Path.Combine(entry, "bin", "nvidia-persistenced");
+        if (request.StartPersistenced && File.Exists(persistenced))
+        {
+            await StepAsync("start nvidia-persistenced", () => runner.RunAsync(new ProcessSpec(persistenced, ["--verbose"]), null, cancellationToken));
+        }
+    }
+}

@@ -1,0 +1,62 @@
+using Modulus.Core.Artifacts;
+
+namespace Modulus.Install;
+
+/// <summary>What <c>modulus status</c> reports: this node's kernel, driver, device nodes, cache and readiness.</summary>
+internal sealed record NodeStatus(
+    string Kernel,
+    string? GardenlinuxVersion,
+    IReadOnlyList<LoadedModule> Modules,
+    IReadOnlyList<string> DeviceNodes,
+    string? LiveEntry,
+    IReadOnlyList<CacheEntryStatus> CacheEntries,
+    bool Ready,
+    string Reason)
+{
+    public static async Task<NodeStatus> ReadAsync(IKernelModules modules, string hostRoot, string cacheDir, string hostDriverPath, bool verify, CancellationToken cancellationToken)
+    {
+        var link = Path.Combine(hostRoot, hostDriverPath.TrimStart('/'), "nvidia");
+        var live = new FileInfo(link).LinkTarget is { } target ? Path.GetFullPath(Path.Combine(hostRoot, target.TrimStart('/'))) : null;
+        var liveManifest = live is not null && File.Exists(Path.Combine(live, Manifest.FileName)) ? await ManifestFile.ReadAsync(live, cancellationToken) : null;
+        var names = (liveManifest?.Modules.Select(m => m.Name) ?? []).Concat(Installer.NvidiaModules).Distinct();
+        var loaded = names.Select(modules.Get).OfType<LoadedModule>().ToList();
+        var dev = Path.Combine(hostRoot, "dev");
+        var nodes = Directory.Exists(dev) ? Directory.GetFiles(dev, "nvidia*").Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList() : [];
+
+        var entries = new List<CacheEntryStatus>();
+        if (Directory.Exists(cacheDir))
+        {
+            foreach (var entry in Directory.EnumerateFiles(cacheDir, Manifest.FileName, SearchOption.AllDirectories).Select(Path.GetDirectoryName).Order(StringComparer.Ordinal))
+            {
+                var relative = Path.GetRelativePath(cacheDir, entry!);
+                if (relative.Split('/').Length != 3 || relative.StartsWith('.') || relative.StartsWith("build", StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
+                var state = "not verified";
+                if (verify)
+                {
+                    var problems = await ManifestFile.CompareAsync(entry!, await ManifestFile.ReadAsync(entry!, cancellationToken), cancellationToken);
+                    state = problems.Count == 0 ? "verified" : "damaged: " + string.Join("; ", problems.Take(3));
+                }
+
+                entries.Add(new CacheEntryStatus(relative, Path.GetFullPath(entry!) == live, state));
+            }
+        }
+
+        var (ready, reason) = (liveManifest, loaded) switch
+        {
+            (null, _) => (false, $"no driver is linked at {link}"),
+            _ when liveManifest.Modules.Any(m => loaded.All(l => l.Name != m.Name)) =>
+                (false, "not loaded: " + string.Join(", ", liveManifest.Modules.Where(m => loaded.All(l => l.Name != m.Name)).Select(m => m.Name))),
+            _ when loaded.FirstOrDefault(l => l.Name == liveManifest.Modules[0].Name)?.Version is { } v && v != liveManifest.Driver.Version =>
+                (false, $"{liveManifest.Modules[0].Name} {v} is loaded, the linked artifact is {liveManifest.Driver.Version}"),
+            _ when liveManifest.Modules.Any(m => m.Name == "nvidia") && !nodes.Contains("nvidiactl") => (false, "/dev/nvidiactl is missing"),
+            _ => (true, $"{liveManifest.Driver.Name} {liveManifest.Driver.Version} is live"),
+        };
+        return new NodeStatus(HostFacts.RunningKernel(), HostFacts.GardenlinuxVersion(hostRoot), loaded, nodes!, live, entries, ready, reason);
+    }
+}
+
+internal sealed record CacheEntryStatus(string Entry, bool Live, string State);
