@@ -8,7 +8,7 @@ DEMO := $(CURDIR)/.cache/demo
 DEMO_DRIVER_VERSION ?= 999.1.2
 DEMO_GARDENLINUX_VERSION ?= 1877.3
 
-.PHONY: help prereqs build test demo payload publish clean
+.PHONY: help prereqs build test demo vm-modulus payload publish clean
 
 help:
 	@echo "make demo     compile a stand-in NVIDIA driver with a local dev-builder into .cache/demo and show the result"
@@ -22,7 +22,7 @@ prereqs:
 build:
 	dotnet build Modulus.sln -c $(CONFIGURATION) -nologo -clp:NoSummary
 
-test: prereqs
+test: prereqs vm-modulus
 	dotnet build Modulus.sln -c $(CONFIGURATION) -nologo -clp:NoSummary
 	rm -rf $(CURDIR)/.cache/test-results
 	dotnet test Modulus.sln -c $(CONFIGURATION) --no-build --nologo \
@@ -42,6 +42,10 @@ demo: prereqs build
 	@echo
 	@echo "The cache entry (manifest: $$(find $(DEMO)/cache -name manifest.json)):"
 	@find $(DEMO)/cache -mindepth 3 -not -path '*/.staging*' -not -path '*/build*' -not -name 'modules.*' | sed 's|$(DEMO)/cache/||' | sort
+
+# The self-contained modulus that the VM test boots with (tests/vm).
+vm-modulus:
+	dotnet publish modulus -c Release -r $(RID) --self-contained -p:PublishSingleFile=true -nologo -o $(CURDIR)/.cache/vm/modulus
 
 payload:
 	rm -rf $(ARTIFACTS)/dev-builder && mkdir -p $(ARTIFACTS)

@@ -7,7 +7,7 @@ sudo_cmd=
 [ "$(id -u)" = 0 ] || sudo_cmd=sudo
 
 # Debian packages: kernel headers and a compiler for real kbuild, kmod for depmod/modinfo.
-packages="linux-headers-amd64 gcc make kmod tar gzip"
+packages="linux-headers-amd64 gcc make kmod tar gzip qemu-system-x86 busybox-static cpio"
 missing=
 for p in $packages; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -40,4 +40,16 @@ if [ "$count" -ne 1 ]; then
   ls -d /usr/src/linux-headers-* >&2 || true
   exit 1
 fi
+# The kernel of the installed headers, for the VM test: the deb unpacked, without the hooks a full install runs.
+release=$(basename "$(dirname "$(dirname "$(dirname "$(ls -d /usr/src/linux-headers-*/include/generated/utsrelease.h)")")")" | sed 's/^linux-headers-//')
+vm="$tools/vm"
+if [ ! -f "$vm/vmlinuz-$release" ]; then
+  echo "install-prereqs: fetching linux-image-$release for the VM test"
+  mkdir -p "$vm/deb"
+  (cd "$vm/deb" && apt-get download "linux-image-$release" >/dev/null 2>&1 || { $sudo_cmd apt-get update -qq && apt-get download "linux-image-$release"; })
+  rm -rf "$vm/unpacked" && dpkg-deb -x "$vm"/deb/linux-image-"$release"_*.deb "$vm/unpacked"
+  cp "$vm/unpacked/boot/vmlinuz-$release" "$vm/vmlinuz-$release"
+  rm -rf "$vm/unpacked" "$vm/deb"
+fi
+
 echo "install-prereqs: ready (kernel headers $(ls -d /usr/src/linux-headers-*/include/generated/utsrelease.h | cut -d/ -f4), s3rver $(sed -n 's/.*"version": "\(.*\)".*/\1/p' "$tools/node_modules/s3rver/package.json"))"

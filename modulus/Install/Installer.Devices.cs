@@ -127,7 +127,7 @@ internal sealed partial class Installer
                 var temp = DriverLink + ".tmp";
                 File.Delete(temp);
                 File.CreateSymbolicLink(temp, target);
-                File.Move(temp, DriverLink, overwrite: true);
+                NativeKernel.Rename(temp, DriverLink);
             });
         }
 

@@ -39,6 +39,16 @@ internal static partial class NativeKernel
         }
     }
 
+    /// <summary>rename(2): replaces a symlink atomically (File.Move follows links to directories and refuses).</summary>
+    public static void Rename(string from, string to)
+    {
+        if (RenameNative(from, to) != 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            throw new IOException($"rename {from} to {to} failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})", errno);
+        }
+    }
+
     private static string Hint(int errno) => errno switch
     {
         1 => "; loading modules needs CAP_SYS_MODULE (a privileged container)",
@@ -52,6 +62,9 @@ internal static partial class NativeKernel
 
     [LibraryImport("libc", EntryPoint = "syscall", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial long SyscallDelete(long number, string name, int flags);
+
+    [LibraryImport("libc", EntryPoint = "rename", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int RenameNative(string from, string to);
 
     [LibraryImport("libc", EntryPoint = "mknod", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial int MkNod(string path, uint mode, ulong dev);
