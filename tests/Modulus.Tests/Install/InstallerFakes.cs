@@ -1,0 +1,73 @@
+using Modulus.Core.Processes;
+using Modulus.Install;
+
+namespace Modulus.Tests.Install;
+
+/// <summary>A kernel in memory: modules load with the version the test says, and remember the order.</summary>
+internal sealed class FakeKernelModules(Func<string, string?> versionOf) : IKernelModules
+{
+    public Dictionary<string, LoadedModule> Loaded { get; } = [];
+
+    public List<string> Calls { get; } = [];
+
+    public string? FirmwarePath { get; private set; }
+
+    public LoadedModule? Get(string name) => Loaded.GetValueOrDefault(name);
+
+    public void Load(string path, string parameters)
+    {
+        var name = Path.GetFileNameWithoutExtension(path).Replace('-', '_');
+        Calls.Add($"load {name}{(parameters.Length > 0 ? " " + parameters : string.Empty)}");
+        Loaded[name] = new LoadedModule(name, versionOf(path), 0, []);
+    }
+
+    public void Unload(string name)
+    {
+        Calls.Add($"unload {name}");
+        Loaded.Remove(name);
+    }
+
+    public bool SetFirmwarePath(string path)
+    {
+        FirmwarePath = path;
+        return true;
+    }
+}
+
+internal sealed class FakeDeviceNodes : IDeviceNodes
+{
+    public Dictionary<string, int> Majors { get; } = new() { ["nvidia"] = 195, ["nvidia-uvm"] = 510 };
+
+    public Dictionary<string, (int Major, int Minor)> Nodes { get; } = [];
+
+    public IReadOnlyDictionary<string, int> CharacterMajors() => Majors;
+
+    public bool Exists(string name) => Nodes.ContainsKey(name);
+
+    public void Create(string name, int major, int minor) => Nodes[name] = (major, minor);
+}
+
+internal sealed class FakePciScanner(int gpus) : IPciScanner
+{
+    public int CountNvidiaGpus() => gpus;
+}
+
+/// <summary>Answers `nvidia-smi -L` with the given number of GPUs; every other program succeeds silently.</summary>
+internal sealed class FakeProcessRunner(int smiGpus) : IProcessRunner
+{
+    public List<string> Ran { get; } = [];
+
+    public Task<ProcessResult> RunAsync(ProcessSpec spec, Action<OutputLine>? onOutput, CancellationToken cancellationToken)
+    {
+        Ran.Add(Path.GetFileName(spec.Program) + " " + string.Join(' ', spec.Arguments));
+        if (spec.Program.EndsWith("nvidia-smi", StringComparison.Ordinal))
+        {
+            for (var i = 0; i < smiGpus; i++)
+            {
+                onOutput?.Invoke(new OutputLine(OutputStream.Stdout, $"GPU {i}: Fake (UUID: GPU-{i})"));
+            }
+        }
+
+        return Task.FromResult(new ProcessResult(0, TimeSpan.Zero, []));
+    }
+}
