@@ -53,10 +53,12 @@ payload:
 	tar -czf $(ARTIFACTS)/dev-builder.tar.gz -C $(ARTIFACTS)/dev-builder dev-builder
 	@ls -l $(ARTIFACTS)/dev-builder.tar.gz
 
+# What modulus/Dockerfile's build stage runs (CI has no Docker engine).
 publish: payload
 	rm -rf $(ARTIFACTS)/modulus
 	dotnet publish modulus -c Release -r $(RID) --self-contained -p:PublishSingleFile=true -nologo -o $(ARTIFACTS)/modulus
 	cp $(ARTIFACTS)/dev-builder.tar.gz $(ARTIFACTS)/modulus/
+	test -x $(ARTIFACTS)/modulus/modulus && $(ARTIFACTS)/modulus/modulus --help >/dev/null
 	@ls -l $(ARTIFACTS)/modulus
 
 clean:

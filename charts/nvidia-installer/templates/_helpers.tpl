@@ -1,0 +1,110 @@
+{{- define "modulus.name" -}}
+{{- .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "modulus.fullname" -}}
+{{- printf "%s-%s" .Release.Name (ternary "compiler" "installer" .Values.allowCompilation) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "modulus.labels" -}}
+app.kubernetes.io/name: {{ include "modulus.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: {{ ternary "compiler" "installer" .Values.allowCompilation }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
+{{- end -}}
+
+{{- define "modulus.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "modulus.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: {{ ternary "compiler" "installer" .Values.allowCompilation }}
+{{- end -}}
+
+{{- define "modulus.image" -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
+{{- end -}}
+
+{{- define "modulus.devImage" -}}
+{{- printf "%s:%s" .Values.devImage.repository (default (printf "%s-%s" .Values.arch .Values.gardenlinuxVersion) .Values.devImage.tag) -}}
+{{- end -}}
+
+{{/* Environment shared by every modulus container: values as MODULUS_* variables, credentials as secret references. */}}
+{{- define "modulus.env" -}}
+- name: MODULUS_DRIVER_VERSION
+  value: {{ .Values.nvidiaInstaller.driverVersion | quote }}
+- name: MODULUS_GARDENLINUX_VERSION
+  value: {{ .Values.gardenlinuxVersion | quote }}
+- name: MODULUS_MODULE_TYPE
+  value: {{ .Values.nvidiaInstaller.moduleType | quote }}
+- name: MODULUS_ARCH
+  value: {{ .Values.arch | quote }}
+- name: MODULUS_CACHE_DIR
+  value: {{ .Values.hostCachePath | quote }}
+- name: MODULUS_LOG_LEVEL
+  value: {{ .Values.logLevel | quote }}
+- name: MODULUS_NODE_NAME
+  valueFrom:
+    fieldRef:
+      fieldPath: spec.nodeName
+{{- with .Values.driverBucketSecret }}
+- name: MODULUS_S3_BUCKET
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: bucket
+- name: AWS_ACCESS_KEY_ID
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: accessKeyId
+- name: AWS_SECRET_ACCESS_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: secretAccessKey
+- name: MODULUS_STORE
+  value: {{ printf "s3://$(MODULUS_S3_BUCKET)/%s" $.Values.s3.prefix | quote }}
+{{- end }}
+{{- with .Values.s3.endpoint }}
+- name: MODULUS_S3_ENDPOINT
+  value: {{ . | quote }}
+{{- end }}
+{{- with .Values.s3.region }}
+- name: MODULUS_S3_REGION
+  value: {{ . | quote }}
+{{- end }}
+{{- end -}}
+
+{{- define "modulus.affinity" -}}
+{{- with .Values.nvidiaInstaller.nodeAffinity }}
+affinity:
+  nodeAffinity:
+    {{- toYaml . | nindent 4 }}
+{{- end }}
+{{- end -}}
+
+{{/* The dev container: the stock kmodbuild image running bootstrap.sh, which waits for modulus' payload in /cmd. */}}
+{{- define "modulus.devContainer" -}}
+name: dev
+image: {{ include "modulus.devImage" . }}
+imagePullPolicy: {{ .Values.devImage.pullPolicy }}
+command: ["/bin/sh", "/modulus/bootstrap.sh"]
+env:
+  - name: MODULUS_CMD_DIR
+    value: /cmd
+  - name: MODULUS_OUT_DIR
+    value: /out
+  - name: MODULUS_BUILDER_IMAGE
+    value: {{ include "modulus.devImage" . | quote }}
+securityContext:
+  privileged: {{ .Values.devImage.privileged }}
+{{- with .Values.resources.dev }}
+resources:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+volumeMounts:
+  - { name: cmd, mountPath: /cmd }
+  - { name: cache, mountPath: /out, subPath: build }
+  - { name: bootstrap, mountPath: /modulus }
+{{- end -}}
