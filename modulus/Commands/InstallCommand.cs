@@ -6,6 +6,7 @@ using Modulus.Core.Processes;
 using Modulus.Core.Validation;
 using Modulus.Distribution;
 using Modulus.Install;
+using Modulus.Kubernetes;
 using Modulus.Storage;
 
 namespace Modulus.Commands;
@@ -32,11 +33,13 @@ internal static class InstallCommand
         var dryRun = new Option<bool>("--dry-run") { Description = "Print every step that would be taken and change nothing" };
         var persistenced = new Option<bool>("--start-persistenced") { Description = "Start the artifact's nvidia-persistenced" };
         var keep = new Option<int>("--keep-cache-entries") { Description = "Cache entries kept besides the live one", DefaultValueFactory = _ => 2 };
+        var nodeName = new Option<string?>("--node-name") { Description = "This node's name: label it and record events on it (the chart sets MODULUS_NODE_NAME)" };
+        var kubeconfig = new Option<string?>("--kubeconfig") { Description = "kubeconfig outside a pod (default: KUBECONFIG, ~/.kube/config)" };
         var store = new StoreOptions();
         var command = new Command("install", "Make the driver live on this node: fetch or compile, load, create device nodes, validate")
         {
             driverVersion, gardenlinuxVersion, kernelVersion, driverName, moduleType, arch, cacheDir, hostRoot, hostDriverPath,
-            allowCompilation, cmdDir, localBuilder, driverSource, parameters, dryRun, persistenced, keep,
+            allowCompilation, cmdDir, localBuilder, driverSource, parameters, dryRun, persistenced, keep, nodeName, kubeconfig,
         };
         store.AddTo(command);
         command.SetAction((parsed, cancellationToken) => CommandHost.RunAsync(
@@ -45,6 +48,10 @@ internal static class InstallCommand
                 var root = Path.GetFullPath(parsed.GetValue(hostRoot)!);
                 var name = InputValidator.DriverName(parsed.GetValue(driverName));
                 var version = InputValidator.DriverVersion(parsed.GetValue(driverVersion));
+                using var api = parsed.GetValue(nodeName) is null ? null : KubernetesClientFactory.TryCreate(parsed.GetValue(kubeconfig), loggers.CreateLogger<KubernetesClient>());
+                var reporter = api is null ? null : new NodeReporter(api, parsed.GetValue(nodeName)!, loggers.CreateLogger<NodeReporter>());
+                var gardenlinux = parsed.GetValue(gardenlinuxVersion) ?? HostFacts.GardenlinuxVersion(root)
+                    ?? (reporter is null ? null : await reporter.GardenlinuxVersionAsync(token));
                 var kind = name == "nvidia" ? "nvidia-runfile" : "kbuild";
                 var request = new InstallRequest
                 {
@@ -52,7 +59,9 @@ internal static class InstallCommand
                     DriverVersion = version,
                     ModuleType = CompileRequest.ResolveModuleType(InputValidator.ModuleType(parsed.GetValue(moduleType)), kind, version),
                     Arch = parsed.GetValue(arch) is { } a ? InputValidator.Arch(a) : InputValidator.HostArch(),
-                    GardenlinuxVersion = HostFacts.RequireGardenlinuxVersion(parsed.GetValue(gardenlinuxVersion), root),
+                    GardenlinuxVersion = gardenlinux is null
+                        ? throw new InvalidInputException($"--gardenlinux-version is required: neither {Path.Combine(root, "etc", "os-release")} nor the node's os-version label names one")
+                        : InputValidator.GardenlinuxVersion(gardenlinux),
                     KernelRelease = InputValidator.KernelRelease(parsed.GetValue(kernelVersion) ?? HostFacts.RunningKernel()),
                     CacheDir = Path.GetFullPath(parsed.GetValue(cacheDir)!),
                     HostRoot = root,
@@ -86,7 +95,26 @@ internal static class InstallCommand
                     return built.Directory!;
                 };
                 var installer = new Installer(new SysfsKernelModules(root), new DevDeviceNodes(root), new SysfsPciScanner(root), runner, artifactStore, compile, logger);
-                var outcome = await installer.InstallAsync(request, token);
+                InstallOutcome outcome;
+                var stopwatch = System.Diagnostics.Stopwatch.StartNew();
+                try
+                {
+                    outcome = await installer.InstallAsync(request, token);
+                }
+                catch (ModulusException e) when (reporter is not null && !request.DryRun)
+                {
+                    var reason = e.ExitCode switch { ExitCodes.NotInStore => "NvidiaDriverNotInStore", ExitCodes.DriverInUse => "NvidiaDriverInUse", _ => "NvidiaDriverInstallFailed" };
+                    await reporter.ReportFailedAsync(reason, e.Message, CancellationToken.None);
+                    throw;
+                }
+
+                if (reporter is not null && !request.DryRun)
+                {
+                    await reporter.ReportInstalledAsync(version, outcome.AlreadyInstalled
+                        ? $"{name} {version} was live already on kernel {request.KernelRelease}"
+                        : $"{name} {version} is live on kernel {request.KernelRelease} ({stopwatch.Elapsed.TotalSeconds:F1} s)", token);
+                }
+
                 await Console.Out.WriteLineAsync(outcome.AlreadyInstalled
                     ? $"already installed: {request.DriverName} {request.DriverVersion} is live ({outcome.ArtifactDirectory})"
                     : request.DryRun ? $"dry run: {outcome.Steps.Count} step(s) would be taken" : $"installed: {request.DriverName} {request.DriverVersion} is live ({outcome.ArtifactDirectory})");

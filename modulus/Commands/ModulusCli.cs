@@ -16,6 +16,7 @@ internal static class ModulusCli
             VerifyCommand.Create(),
             InstallCommand.Create(),
             StatusCommand.Create(),
+            WatchCommand.Create(),
         };
 
     public static async Task<int> InvokeAsync(string[] args, Func<string, string?> getVariable)

@@ -50,10 +50,11 @@ internal sealed partial class S3Store : IArtifactStore, IDisposable
                 ? new AmazonS3Client(new BasicAWSCredentials(options.AccessKeyId, options.SecretAccessKey), config)
                 : new AmazonS3Client(new SessionAWSCredentials(options.AccessKeyId, options.SecretAccessKey, options.SessionToken), config);
 
-        retry = new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
+        // One attempt means no retries (Polly's retry strategy needs at least one).
+        retry = options.MaxAttempts <= 1 ? ResiliencePipeline.Empty : new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
         {
             ShouldHandle = new PredicateBuilder().Handle<Exception>(IsTransient),
-            MaxRetryAttempts = Math.Max(0, options.MaxAttempts - 1),
+            MaxRetryAttempts = options.MaxAttempts - 1,
             BackoffType = DelayBackoffType.Exponential,
             UseJitter = true,
             Delay = options.RetryBaseDelay,

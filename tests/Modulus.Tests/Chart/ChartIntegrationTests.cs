@@ -87,6 +87,8 @@ public sealed class ChartIntegrationTests : IDisposable
         var main = Containers(ds, "containers").Should().ContainSingle().Subject!;
         ((string?)main["securityContext"]!["privileged"]).Should().Be("false");
         main["readinessProbe"]!["exec"]!["command"]!.AsArray().Select(c => (string?)c).Take(2).Should().Equal("modulus", "status");
+        ((string?)main["args"]![0]).Should().Be("watch");
+        Env(main).Should().Contain(e => (string?)e["name"] == "MODULUS_NODE_NAME" && (string?)e["valueFrom"]!["fieldRef"]!["fieldPath"] == "spec.nodeName");
         Containers(ds, "initContainers").Concat(Containers(ds, "containers")).Select(c => (string?)c!["name"]).Should().NotContain("dev");
         yaml.Should().NotContain("kmodbuild", "no compiler image reaches production GPU nodes");
         spec["affinity"]!["nodeAffinity"]!.ToJsonString().Should().Be(

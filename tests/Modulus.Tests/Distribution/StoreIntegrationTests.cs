@@ -115,6 +115,16 @@ public sealed class StoreIntegrationTests(S3rverServer s3, CompiledNvidiaArtifac
     }
 
     [Fact(Timeout = TestTimeouts.Build)]
+    public async Task One_attempt_means_no_retries()
+    {
+        var (code, run) = await ChildProcess.RunAsync(Repo.Modulus,
+            ["list", "--store", "s3://unreachable-bucket/drivers", "--s3-endpoint", $"http://127.0.0.1:{FreePort()}", "--s3-max-attempts", "1"], s3.Environment());
+
+        code.Should().Be(1, run.Output);
+        run.Stderr.Should().Contain("after 1 attempts").And.NotContain("attempt 2");
+    }
+
+    [Fact(Timeout = TestTimeouts.Build)]
     public async Task An_unknown_access_key_gets_a_clear_403_naming_the_bucket_and_the_secret_never_shows()
     {
         const string secret = "Sup3r-Secret-Value-That-Must-Not-Leak";

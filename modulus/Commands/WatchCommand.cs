@@ -1,0 +1,63 @@
+using System.CommandLine;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Modulus.Core.Errors;
+using Modulus.Core.Logging;
+using Modulus.Install;
+using Modulus.Kubernetes;
+using Serilog;
+
+namespace Modulus.Commands;
+
+/// <summary><c>modulus watch</c>: the installer pod's main container, on the generic host.</summary>
+internal static class WatchCommand
+{
+    public static Command Create()
+    {
+        var hostRoot = new Option<string>("--host-root") { Description = "The host's / as mounted here", DefaultValueFactory = _ => "/" };
+        var cacheDir = CommonOptions.CacheDir();
+        var hostDriverPath = new Option<string>("--host-driver-path") { Description = "Host path with the nvidia link", DefaultValueFactory = _ => "/opt/drivers" };
+        var nodeName = new Option<string?>("--node-name") { Description = "This node's name (the chart sets MODULUS_NODE_NAME)" };
+        var kubeconfig = new Option<string?>("--kubeconfig") { Description = "kubeconfig outside a pod" };
+        var interval = new Option<double>("--interval") { Description = "Seconds between checks", DefaultValueFactory = _ => 30 };
+        var command = new Command("watch", "Keep this node's driver-ready label true to the driver's state (runs until stopped)")
+        {
+            hostRoot, cacheDir, hostDriverPath, nodeName, kubeconfig, interval,
+        };
+        command.SetAction(async (parsed, cancellationToken) =>
+        {
+            var node = parsed.GetValue(nodeName);
+            var seconds = parsed.GetValue(interval);
+            if (string.IsNullOrEmpty(node) || seconds <= 0)
+            {
+                await Console.Error.WriteLineAsync("modulus: watch needs --node-name (MODULUS_NODE_NAME) and a positive --interval");
+                return ExitCodes.InvalidInput;
+            }
+
+            var builder = Host.CreateApplicationBuilder();
+            builder.Logging.ClearProviders();
+            builder.Logging.AddSerilog(ModulusLogging.CreateLogger(), dispose: true);
+            var root = Path.GetFullPath(parsed.GetValue(hostRoot)!);
+            builder.Services.AddSingleton(new NodeWatcherOptions(root, Path.GetFullPath(parsed.GetValue(cacheDir)!), parsed.GetValue(hostDriverPath)!, TimeSpan.FromSeconds(seconds)));
+            builder.Services.AddSingleton<IKernelModules>(new SysfsKernelModules(root));
+            builder.Services.AddSingleton<INodeApi>(sp => KubernetesClientFactory.TryCreate(parsed.GetValue(kubeconfig), sp.GetRequiredService<ILogger<KubernetesClient>>())
+                ?? throw new InvalidInputException("modulus watch needs the Kubernetes API: no service account token and no kubeconfig were found"));
+            builder.Services.AddSingleton(sp => new NodeReporter(sp.GetRequiredService<INodeApi>(), node, sp.GetRequiredService<ILogger<NodeReporter>>()));
+            builder.Services.AddHostedService<NodeWatcher>();
+            try
+            {
+                using var host = builder.Build();
+                await host.RunAsync(cancellationToken);
+            }
+            catch (InvalidInputException e)
+            {
+                await Console.Error.WriteLineAsync($"modulus: {e.Message}");
+                return e.ExitCode;
+            }
+
+            return Environment.ExitCode;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,17 @@
+namespace Modulus.Kubernetes;
+
+/// <summary>
+/// The few Kubernetes API calls Modulus makes. KubernetesClient (the NuGet package) is not obtainable here, so
+/// <see cref="KubernetesClient"/> implements them over HttpClient; the real package can replace it behind this.
+/// </summary>
+internal interface INodeApi
+{
+    /// <summary>The node's labels; throws <see cref="KubernetesApiException"/> when it cannot be read.</summary>
+    Task<IReadOnlyDictionary<string, string>> GetNodeLabelsAsync(string node, CancellationToken cancellationToken);
+
+    /// <summary>Sets labels (a null value removes the label) with a JSON merge patch.</summary>
+    Task PatchNodeLabelsAsync(string node, IReadOnlyDictionary<string, string?> labels, CancellationToken cancellationToken);
+
+    /// <summary>Records an Event about the node (type Normal or Warning).</summary>
+    Task CreateNodeEventAsync(string node, string type, string reason, string message, CancellationToken cancellationToken);
+}

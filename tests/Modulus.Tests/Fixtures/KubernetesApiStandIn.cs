@@ -1,0 +1,178 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace Modulus.Tests.Fixtures;
+
+/// <summary>
+/// A stand-in for the Kubernetes API server (no real one can run here): HTTP/1.1 over loopback, optionally TLS with
+/// a test CA, implementing GET/PATCH of nodes and POST of events, recording every request, and answering with
+/// scripted failures first when a test asks for them.
+/// </summary>
+public sealed class KubernetesApiStandIn : IAsyncDisposable
+{
+    private readonly TcpListener listener = new(IPAddress.Loopback, 0);
+    private readonly CancellationTokenSource stop = new();
+    private readonly X509Certificate2? serverCertificate;
+    private readonly Task loop;
+
+    public KubernetesApiStandIn(bool tls = false)
+    {
+        if (tls)
+        {
+            (CertificateAuthority, serverCertificate) = CreateCertificates();
+        }
+
+        listener.Start();
+        loop = Task.Run(AcceptAsync);
+    }
+
+    public sealed record Recorded(string Method, string Path, string? Authorization, string? ContentType, string Body);
+
+    public ConcurrentQueue<Recorded> Requests { get; } = new();
+
+    public ConcurrentDictionary<string, string> Labels { get; } = new();
+
+    /// <summary>Statuses (with a Status message) to answer with before serving normally.</summary>
+    public ConcurrentQueue<(HttpStatusCode Status, string Message)> Failures { get; } = new();
+
+    public X509Certificate2? CertificateAuthority { get; }
+
+    public Uri Server => new($"{(serverCertificate is null ? "http" : "https")}://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}");
+
+    public async ValueTask DisposeAsync()
+    {
+        await stop.CancelAsync();
+        listener.Stop();
+        try
+        {
+            await loop;
+        }
+        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+        {
+        }
+
+        stop.Dispose();
+    }
+
+    private async Task AcceptAsync()
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            var client = await listener.AcceptTcpClientAsync(stop.Token);
+            _ = Task.Run(() => ServeAsync(client));
+        }
+    }
+
+    private async Task ServeAsync(TcpClient client)
+    {
+        using (client)
+        {
+            Stream stream = client.GetStream();
+            if (serverCertificate is not null)
+            {
+                var tls = new SslStream(stream);
+                try
+                {
+                    await tls.AuthenticateAsServerAsync(serverCertificate);
+                }
+                catch (Exception e) when (e is IOException or System.Security.Authentication.AuthenticationException)
+                {
+                    return; // the client refused our certificate
+                }
+
+                stream = tls;
+            }
+
+            await using (stream)
+            {
+                var (method, path, headers, body) = await ReadRequestAsync(stream);
+                Requests.Enqueue(new Recorded(method, path, headers.GetValueOrDefault("authorization"), headers.GetValueOrDefault("content-type"), body));
+                var (status, response) = Failures.TryDequeue(out var failure)
+                    ? (failure.Status, new JsonObject { ["kind"] = "Status", ["message"] = failure.Message }.ToJsonString())
+                    : Handle(method, path, body);
+                var bytes = Encoding.UTF8.GetBytes(response);
+                var head = $"HTTP/1.1 {(int)status} {status}\r\nContent-Type: application/json\r\nContent-Length: {bytes.Length}\r\nConnection: close\r\n\r\n";
+                await stream.WriteAsync(Encoding.ASCII.GetBytes(head));
+                await stream.WriteAsync(bytes);
+            }
+        }
+    }
+
+    private (HttpStatusCode, string) Handle(string method, string path, string body)
+    {
+        if (path.StartsWith("/api/v1/nodes/", StringComparison.Ordinal))
+        {
+            if (method == "PATCH")
+            {
+                foreach (var (key, value) in JsonNode.Parse(body)!["metadata"]!["labels"]!.AsObject())
+                {
+                    if (value is null)
+                    {
+                        Labels.TryRemove(key, out _);
+                    }
+                    else
+                    {
+                        Labels[key] = value.GetValue<string>();
+                    }
+                }
+            }
+
+            var labels = new JsonObject(Labels.Select(l => KeyValuePair.Create(l.Key, (JsonNode?)l.Value)));
+            return (HttpStatusCode.OK, new JsonObject { ["kind"] = "Node", ["metadata"] = new JsonObject { ["name"] = path[14..], ["labels"] = labels } }.ToJsonString());
+        }
+
+        return method == "POST" && path.EndsWith("/events", StringComparison.Ordinal)
+            ? (HttpStatusCode.Created, body)
+            : (HttpStatusCode.NotFound, """{"kind":"Status","message":"not implemented by the stand-in"}""");
+    }
+
+    private static async Task<(string Method, string Path, Dictionary<string, string> Headers, string Body)> ReadRequestAsync(Stream stream)
+    {
+        var buffer = new List<byte>();
+        var one = new byte[1];
+        while (!(buffer.Count >= 4 && buffer[^4] == '\r' && buffer[^3] == '\n' && buffer[^2] == '\r' && buffer[^1] == '\n'))
+        {
+            if (await stream.ReadAsync(one) == 0)
+            {
+                break;
+            }
+
+            buffer.Add(one[0]);
+        }
+
+        var lines = Encoding.ASCII.GetString([.. buffer]).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+        var start = lines[0].Split(' ');
+        var headers = lines.Skip(1).Select(l => l.Split(':', 2)).ToDictionary(p => p[0].Trim().ToLowerInvariant(), p => p[1].Trim());
+        var length = int.Parse(headers.GetValueOrDefault("content-length", "0"), System.Globalization.CultureInfo.InvariantCulture);
+        var body = new byte[length];
+        await stream.ReadExactlyAsync(body);
+        return (start[0], start[1], headers, Encoding.UTF8.GetString(body));
+    }
+
+    /// <summary>A test CA and a server certificate for 127.0.0.1 that it signed.</summary>
+    private static (X509Certificate2 Ca, X509Certificate2 Server) CreateCertificates()
+    {
+        using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var caRequest = new CertificateRequest("CN=modulus-test-ca", caKey, HashAlgorithmName.SHA256);
+        caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        caRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign, true));
+        var ca = caRequest.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+
+        using var serverKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=kubernetes", serverKey, HashAlgorithmName.SHA256);
+        var san = new SubjectAlternativeNameBuilder();
+        san.AddIpAddress(IPAddress.Loopback);
+        request.CertificateExtensions.Add(san.Build());
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
+        using var signed = request.Create(ca, DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddHours(12), [1, 2, 3, 4]);
+        using var withKey = signed.CopyWithPrivateKey(serverKey);
+        var server = X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null);
+        return (X509CertificateLoader.LoadCertificate(ca.Export(X509ContentType.Cert)), server);
+    }
+}

@@ -1,0 +1,51 @@
+using System.Text.Json.Nodes;
+using Modulus.Tests.Fixtures;
+
+namespace Modulus.Tests.Kubernetes;
+
+/// <summary>`modulus install` as a process, reporting to a stand-in Kubernetes API server through a kubeconfig.</summary>
+public sealed class InstallReportsToKubernetesIntegrationTests : IAsyncLifetime
+{
+    private readonly TempDirectory dir = new();
+    private KubernetesApiStandIn api = null!;
+
+    public Task InitializeAsync()
+    {
+        api = new KubernetesApiStandIn();
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await api.DisposeAsync();
+        dir.Dispose();
+    }
+
+    [Fact(Timeout = TestTimeouts.Build)]
+    public async Task A_failed_install_records_a_warning_event_removes_the_ready_label_and_takes_the_version_from_os_version()
+    {
+        api.Labels["os-version"] = "1592.3";
+        api.Labels["modulus.gardenlinux.io/nvidia-driver-ready"] = "true";
+        var kubeconfig = dir.Combine("kubeconfig");
+        await File.WriteAllTextAsync(kubeconfig, $$"""
+            current-context: test
+            contexts: [ { name: test, context: { cluster: standin, user: installer } } ]
+            clusters: [ { name: standin, cluster: { server: "{{api.Server}}" } } ]
+            users: [ { name: installer, user: { token: installer-token } } ]
+            """);
+        Directory.CreateDirectory(dir.Combine("host"));
+
+        var (code, run) = await ChildProcess.RunAsync(Repo.Modulus, [
+            "install", "--driver-version", "550.127.08", "--kernel-version", "6.6.62-cloud-amd64", "--host-root", dir.Combine("host"),
+            "--cache-dir", dir.Combine("cache"), "--store", "file://" + dir.Combine("store"), "--node-name", "gpu-node-7", "--kubeconfig", kubeconfig]);
+
+        code.Should().Be(3, run.Output);
+        run.Stderr.Should().Contain("for Garden Linux 1592.3 it holds nothing", "the version came from the node's os-version label");
+        api.Labels.Should().NotContainKey("modulus.gardenlinux.io/nvidia-driver-ready");
+        var ev = JsonNode.Parse(api.Requests.Single(r => r.Method == "POST").Body)!;
+        ((string?)ev["reason"]).Should().Be("NvidiaDriverNotInStore");
+        ((string?)ev["type"]).Should().Be("Warning");
+        ((string?)ev["message"]).Should().Contain("nvidia-550.127.08-proprietary-amd64/manifest.json");
+        api.Requests.Should().OnlyContain(r => r.Authorization == "Bearer installer-token");
+    }
+}
