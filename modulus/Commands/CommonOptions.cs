@@ -25,6 +25,12 @@ internal static class CommonOptions
     public static Option<string> CacheDir() =>
         new("--cache-dir") { Description = "Host cache directory", DefaultValueFactory = _ => DefaultCacheDir };
 
+    public static Option<string> HostRoot() =>
+        new("--host-root") { Description = "The host's / as mounted here", DefaultValueFactory = _ => "/" };
+
+    public static Option<string> HostDriverPath() =>
+        new("--host-driver-path") { Description = "Host path with the nvidia link to the live cache entry", DefaultValueFactory = _ => "/opt/drivers" };
+
     public static Option<string?> CmdDir() =>
         new("--cmd-dir") { Description = "Cmd dir shared with a running dev-builder (the /cmd emptyDir)" };
 

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using Microsoft.Extensions.Logging;
-using Modulus.Core.Artifacts;
 using Modulus.Core.Errors;
 using Modulus.Distribution;
 using Modulus.Storage;
@@ -26,25 +25,12 @@ internal static class FetchCommand
                 using var artifactStore = store.Create(parsed, loggers, required: true)!;
                 var fetcher = new Fetcher(artifactStore, loggers.CreateLogger<Fetcher>());
                 var manifest = await fetcher.TryReadManifestAsync(key, token)
-                    ?? throw await NotInStoreAsync(artifactStore, fetcher, key, loggers, token);
+                    ?? throw await new StoreCatalog(artifactStore, fetcher, loggers.CreateLogger<StoreCatalog>()).NotInStoreAsync(key, token);
                 await fetcher.FetchAsync(manifest, destination, token);
                 await Console.Out.WriteLineAsync($"fetched {key} into {Path.GetFullPath(destination)} ({manifest.Files.Count} files, verified)");
                 return ExitCodes.Success;
             },
             cancellationToken));
         return command;
-    }
-
-    /// <summary>Exit 3, naming the key and what the store holds for that Garden Linux version.</summary>
-    public static async Task<ModulusException> NotInStoreAsync(IArtifactStore store, Fetcher fetcher, ArtifactKey key, ILoggerFactory loggers, CancellationToken cancellationToken)
-    {
-        var catalog = new StoreCatalog(store, fetcher, loggers.CreateLogger<StoreCatalog>());
-        var held = (await catalog.ReadAllAsync($"gardenlinux-{key.GardenlinuxVersion}/", cancellationToken))
-            .Select(m => m.Manifest is { } found ? $"{found.KernelRelease}/{found.Key.ArtifactName}" : m.ManifestKey).ToList();
-        var listing = held.Count == 0 ? "nothing" : string.Join(", ", held);
-        return new ModulusException(
-            $"{store.Location} has no {StoreLayout.ManifestKey(key)}; for Garden Linux {key.GardenlinuxVersion} it holds {listing}. " +
-            "Compile it (allowCompilation) or choose a driver version and kernel that were published.",
-            ExitCodes.NotInStore);
     }
 }

@@ -23,8 +23,8 @@ internal static class InstallCommand
         var moduleType = CommonOptions.ModuleType();
         var arch = CommonOptions.Arch();
         var cacheDir = CommonOptions.CacheDir();
-        var hostRoot = new Option<string>("--host-root") { Description = "The host's / as mounted here", DefaultValueFactory = _ => "/" };
-        var hostDriverPath = new Option<string>("--host-driver-path") { Description = "Host path that gets the nvidia link to the live cache entry", DefaultValueFactory = _ => "/opt/drivers" };
+        var hostRoot = CommonOptions.HostRoot();
+        var hostDriverPath = CommonOptions.HostDriverPath();
         var allowCompilation = new Option<bool>("--allow-compilation") { Description = "Compile through dev-builder when the store does not have the artifact" };
         var cmdDir = CommonOptions.CmdDir();
         var localBuilder = CommonOptions.LocalBuilder();

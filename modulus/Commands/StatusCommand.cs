@@ -11,9 +11,9 @@ internal static class StatusCommand
 {
     public static Command Create()
     {
-        var hostRoot = new Option<string>("--host-root") { Description = "The host's / as mounted here", DefaultValueFactory = _ => "/" };
+        var hostRoot = CommonOptions.HostRoot();
         var cacheDir = CommonOptions.CacheDir();
-        var hostDriverPath = new Option<string>("--host-driver-path") { Description = "Host path with the nvidia link", DefaultValueFactory = _ => "/opt/drivers" };
+        var hostDriverPath = CommonOptions.HostDriverPath();
         var verify = new Option<bool>("--verify") { Description = "Re-hash every cache entry against its manifest" };
         var json = new Option<bool>("--json") { Description = "One JSON object on stdout" };
         var command = new Command("status", "This node: kernel, Garden Linux version, loaded driver, device nodes, cache, readiness")

@@ -15,9 +15,9 @@ internal static class WatchCommand
 {
     public static Command Create()
     {
-        var hostRoot = new Option<string>("--host-root") { Description = "The host's / as mounted here", DefaultValueFactory = _ => "/" };
+        var hostRoot = CommonOptions.HostRoot();
         var cacheDir = CommonOptions.CacheDir();
-        var hostDriverPath = new Option<string>("--host-driver-path") { Description = "Host path with the nvidia link", DefaultValueFactory = _ => "/opt/drivers" };
+        var hostDriverPath = CommonOptions.HostDriverPath();
         var nodeName = new Option<string?>("--node-name") { Description = "This node's name (the chart sets MODULUS_NODE_NAME)" };
         var kubeconfig = new Option<string?>("--kubeconfig") { Description = "kubeconfig outside a pod" };
         var interval = new Option<double>("--interval") { Description = "Seconds between checks", DefaultValueFactory = _ => 30 };

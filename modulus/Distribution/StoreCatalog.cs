@@ -26,4 +26,16 @@ internal sealed class StoreCatalog(IArtifactStore store, Fetcher fetcher, ILogge
         });
         return results;
     }
+
+    /// <summary>The exit-3 error for a key the store lacks, naming it and what the store holds for that Garden Linux version.</summary>
+    public async Task<ModulusException> NotInStoreAsync(ArtifactKey key, CancellationToken cancellationToken)
+    {
+        var held = (await ReadAllAsync($"gardenlinux-{key.GardenlinuxVersion}/", cancellationToken))
+            .Select(m => m.Manifest is { } found ? $"{found.KernelRelease}/{found.Key.ArtifactName}" : m.ManifestKey).ToList();
+        var listing = held.Count == 0 ? "nothing" : string.Join(", ", held);
+        return new ModulusException(
+            $"{store.Location} has no {StoreLayout.ManifestKey(key)}; for Garden Linux {key.GardenlinuxVersion} it holds {listing}. " +
+            "Compile it (allowCompilation) or choose a driver version and kernel that were published.",
+            ExitCodes.NotInStore);
+    }
 }

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Logging;
-using Modulus.Commands;
 using Modulus.Core.Artifacts;
 using Modulus.Core.Errors;
 using Modulus.Distribution;
@@ -51,7 +50,7 @@ internal sealed partial class Installer
             throw new ModulusException($"{key} is not in the cache {request.CacheDir}, no --store is given and compilation is not allowed", ExitCodes.NotInStore);
         }
 
-        throw await FetchCommand.NotInStoreAsync(store, fetcher!, key, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance, cancellationToken);
+        throw await new StoreCatalog(store, fetcher!, logger).NotInStoreAsync(key, cancellationToken);
     }
 
     /// <summary>Keeps the live entry and the newest <see cref="InstallRequest.KeepCacheEntries"/> others.</summary>

@@ -7,7 +7,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Polly;
-using Polly.Retry;
 
 namespace Modulus.Kubernetes;
 
@@ -32,23 +31,9 @@ internal sealed class KubernetesClient : INodeApi, IDisposable
         }
 
         http = new HttpClient(handler) { BaseAddress = options.Server, Timeout = TimeSpan.FromSeconds(30) };
-        // One attempt means no retries (Polly's retry strategy needs at least one).
-        retry = options.MaxAttempts <= 1 ? ResiliencePipeline.Empty : new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
-        {
-            ShouldHandle = new PredicateBuilder().Handle<KubernetesApiException>(e =>
-                e.Status is 0 or HttpStatusCode.Conflict or HttpStatusCode.TooManyRequests || (int)e.Status >= 500),
-            MaxRetryAttempts = options.MaxAttempts - 1,
-            BackoffType = DelayBackoffType.Exponential,
-            UseJitter = true,
-            Delay = options.RetryBaseDelay,
-            MaxDelay = options.RetryMaxDelay,
-            OnRetry = args =>
-            {
-                logger.LogWarning("Kubernetes API call failed ({Error}); attempt {Attempt} of {MaxAttempts} in {Delay:0.0} s",
-                    args.Outcome.Exception?.Message, args.AttemptNumber + 2, options.MaxAttempts, args.RetryDelay.TotalSeconds);
-                return default;
-            },
-        }).Build();
+        retry = Retries.Create(options.MaxAttempts, options.RetryBaseDelay, options.RetryMaxDelay,
+            e => e is KubernetesApiException { Status: 0 or HttpStatusCode.Conflict or HttpStatusCode.TooManyRequests } or KubernetesApiException { Status: >= HttpStatusCode.InternalServerError },
+            logger, "Kubernetes API call");
     }
 
     /// <summary>Trusts exactly the certificates that chain to the cluster CA and match the host name.</summary>

@@ -5,7 +5,6 @@ using Amazon.S3.Model;
 using Microsoft.Extensions.Logging;
 using Modulus.Core.Errors;
 using Polly;
-using Polly.Retry;
 
 namespace Modulus.Storage;
 
@@ -50,22 +49,7 @@ internal sealed partial class S3Store : IArtifactStore, IDisposable
                 ? new AmazonS3Client(new BasicAWSCredentials(options.AccessKeyId, options.SecretAccessKey), config)
                 : new AmazonS3Client(new SessionAWSCredentials(options.AccessKeyId, options.SecretAccessKey, options.SessionToken), config);
 
-        // One attempt means no retries (Polly's retry strategy needs at least one).
-        retry = options.MaxAttempts <= 1 ? ResiliencePipeline.Empty : new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
-        {
-            ShouldHandle = new PredicateBuilder().Handle<Exception>(IsTransient),
-            MaxRetryAttempts = options.MaxAttempts - 1,
-            BackoffType = DelayBackoffType.Exponential,
-            UseJitter = true,
-            Delay = options.RetryBaseDelay,
-            MaxDelay = options.RetryMaxDelay,
-            OnRetry = args =>
-            {
-                logger.LogWarning("S3 call failed ({Error}); attempt {Attempt} of {MaxAttempts} in {Delay:0.0} s",
-                    Describe(args.Outcome.Exception), args.AttemptNumber + 2, options.MaxAttempts, args.RetryDelay.TotalSeconds);
-                return default;
-            },
-        }).Build();
+        retry = Retries.Create(options.MaxAttempts, options.RetryBaseDelay, options.RetryMaxDelay, IsTransient, logger, "S3 call");
     }
 
     public string Location => $"s3://{options.Bucket}/{options.Prefix}" + (options.Endpoint is null ? string.Empty : $" at {options.Endpoint}");
@@ -171,7 +155,7 @@ internal sealed partial class S3Store : IArtifactStore, IDisposable
             AmazonS3Exception { ErrorCode: "NoSuchBucket" } => $"{where} does not exist (while trying to {operation} {fullKey}); create it or fix --store",
             AmazonServiceException service when service.StatusCode != 0 =>
                 $"S3 refused to {operation} {fullKey} in {where}: HTTP {(int)service.StatusCode} {service.ErrorCode} {service.Message}",
-            _ => $"cannot {operation} {fullKey} in {where} after {options.MaxAttempts} attempts: {Describe(e)}. Is the endpoint reachable?",
+            _ => $"cannot {operation} {fullKey} in {where} after {options.MaxAttempts} attempts: {Retries.Describe(e)}. Is the endpoint reachable?",
         };
         return new StoreException(message, Location, key, e);
     }
@@ -184,20 +168,6 @@ internal sealed partial class S3Store : IArtifactStore, IDisposable
         HttpRequestException or IOException or TimeoutException => true,
         _ => false,
     };
-
-    private static string Describe(Exception? e)
-    {
-        var messages = new List<string>();
-        for (var current = e; current is not null; current = current.InnerException)
-        {
-            if (!string.IsNullOrWhiteSpace(current.Message) && !messages.Contains(current.Message))
-            {
-                messages.Add(current.Message);
-            }
-        }
-
-        return string.Join(": ", messages);
-    }
 
     /// <summary>
     /// The body of a GetObject response; disposing it disposes the response. The SDK checks a single-part body
