@@ -48,6 +48,7 @@ public sealed class DevBuilderClientIntegrationTests : IAsyncLifetime
         Kill(server.Process.Id, SIGSTOP).Should().Be(0);
         try
         {
+            await WaitUntilStoppedAsync(server.Process.Id);
             await FluentActions.Awaiting(() => client.PingAsync(CancellationToken.None))
                 .Should().ThrowAsync<DevBuilderException>()
                 .WithMessage("dev-builder sent nothing for 1.5 s while modulus waited for ping (it sends a heartbeat every 0.2 s): it hangs or was stopped.*");
@@ -94,4 +95,14 @@ public sealed class DevBuilderClientIntegrationTests : IAsyncLifetime
     private const int SIGCONT = 18;
 
     private static int Kill(int pid, int signal) => Core.Processes.NativeSignals.Kill(pid, signal);
+
+    /// <summary>kill(2) returns before the signal takes effect; the kernel reports state T once the process stopped.</summary>
+    private static async Task WaitUntilStoppedAsync(int pid)
+    {
+        using var timeout = new CancellationTokenSource(TestTimeouts.QuickSpan);
+        while ((await File.ReadAllTextAsync($"/proc/{pid}/stat", timeout.Token)).Split(')')[^1].Trim()[0] != 'T')
+        {
+            await Task.Delay(10, timeout.Token);
+        }
+    }
 }
