@@ -39,7 +39,8 @@ internal sealed partial class NvidiaRunfileRecipe(SourceFetcher fetcher, RecipeS
         }
 
         await steps.MakeAsync(context, ["-C", kernelDir, $"SYSSRC={context.Kernel.Path}", "modules"], cancellationToken);
-        RecipeSteps.CollectModules(context, kernelDir, SearchOption.TopDirectoryOnly);
+        // NVIDIA links its modules at the top of kernel-open/ or kernel/; below it is fine too.
+        RecipeSteps.CollectModules(context, kernelDir, SearchOption.AllDirectories);
 
         CollectPrograms(context, extracted);
         CollectLibraries(context, extracted);

@@ -13,9 +13,9 @@ internal sealed class StoreOptions
 {
     public Option<string?> Store { get; } = new("--store") { Description = "s3://bucket/prefix or file:///dir" };
 
-    public Option<string?> Endpoint { get; } = new("--s3-endpoint") { Description = "Endpoint of an S3-compatible service (default: AWS_ENDPOINT_URL_S3, else AWS)" };
+    public Option<string?> Endpoint { get; } = new("--s3-endpoint") { Description = "Endpoint of an S3-compatible service (default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, else AWS)" };
 
-    public Option<string?> Region { get; } = new("--s3-region") { Description = "Region (default: AWS_REGION, else us-east-1)" };
+    public Option<string?> Region { get; } = new("--s3-region") { Description = "Region (default: AWS_REGION, AWS_DEFAULT_REGION, else us-east-1)" };
 
     public Option<string?> CredentialsDir { get; } = new("--s3-credentials-dir") { Description = "Directory with files accessKeyId, secretAccessKey and optionally bucket (the chart's secret)" };
 
@@ -55,7 +55,7 @@ internal sealed class StoreOptions
         }
 
         var secrets = ReadCredentialsDir(parsed.GetValue(CredentialsDir));
-        var endpoint = parsed.GetValue(Endpoint) ?? Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL_S3");
+        var endpoint = parsed.GetValue(Endpoint) ?? Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL_S3") ?? Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL");
         if (endpoint is not null && !(Uri.TryCreate(endpoint, UriKind.Absolute, out var e) && e.Scheme is "http" or "https"))
         {
             throw new InvalidInputException($"--s3-endpoint '{endpoint}' is not valid: expected an http:// or https:// URL");
@@ -68,7 +68,7 @@ internal sealed class StoreOptions
                 ?? throw new InvalidInputException($"--store '{value}' names no bucket and no bucket file was found in --s3-credentials-dir"),
             Prefix = uri.Prefix,
             Endpoint = endpoint,
-            Region = parsed.GetValue(Region) ?? Environment.GetEnvironmentVariable("AWS_REGION") ?? "us-east-1",
+            Region = parsed.GetValue(Region) ?? Environment.GetEnvironmentVariable("AWS_REGION") ?? Environment.GetEnvironmentVariable("AWS_DEFAULT_REGION") ?? "us-east-1",
             ForcePathStyle = endpoint is not null && !parsed.GetValue(VirtualHostStyle),
             AccessKeyId = keyId,
             SecretAccessKey = secrets.GetValueOrDefault("secretAccessKey") ?? Environment.GetEnvironmentVariable("AWS_SECRET_ACCESS_KEY"),

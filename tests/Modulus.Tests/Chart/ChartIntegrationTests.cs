@@ -81,13 +81,13 @@ public sealed class ChartIntegrationTests : IDisposable
         ((string?)spec["priorityClassName"]).Should().Be("system-node-critical");
         ((string?)spec["hostPID"]).Should().Be("true");
         var init = Containers(ds, "initContainers").Should().ContainSingle().Subject!;
-        ((string?)init["args"]![0]).Should().Be("install");
+        init["command"]!.AsArray().Select(c => (string?)c).Should().Equal("modulus", "install");
         ((string?)init["securityContext"]!["privileged"]).Should().Be("true");
         init["volumeMounts"]!.AsArray().Select(m => (string?)m!["mountPath"]).Should().Contain(["/host", "/dev", "/sys", "/opt/modulus/cache", "/host/opt/drivers"]);
         var main = Containers(ds, "containers").Should().ContainSingle().Subject!;
         ((string?)main["securityContext"]!["privileged"]).Should().Be("false");
         main["readinessProbe"]!["exec"]!["command"]!.AsArray().Select(c => (string?)c).Take(2).Should().Equal("modulus", "status");
-        ((string?)main["args"]![0]).Should().Be("watch");
+        main["command"]!.AsArray().Select(c => (string?)c).Take(2).Should().Equal("modulus", "watch");
         Env(main).Should().Contain(e => (string?)e["name"] == "MODULUS_NODE_NAME" && (string?)e["valueFrom"]!["fieldRef"]!["fieldPath"] == "spec.nodeName");
         Containers(ds, "initContainers").Concat(Containers(ds, "containers")).Select(c => (string?)c!["name"]).Should().NotContain("dev");
         yaml.Should().NotContain("kmodbuild", "no compiler image reaches production GPU nodes");
