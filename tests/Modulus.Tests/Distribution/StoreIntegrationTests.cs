@@ -115,6 +115,25 @@ public sealed class StoreIntegrationTests(S3rverServer s3, CompiledNvidiaArtifac
     }
 
     [Fact(Timeout = TestTimeouts.Build)]
+    public async Task Takes_credentials_and_bucket_from_the_mounted_secret_files()
+    {
+        var bucket = await s3.CreateBucketAsync();
+        var secret = dir.Combine("secret");
+        Directory.CreateDirectory(secret);
+        await File.WriteAllTextAsync(Path.Combine(secret, "accessKeyId"), S3rverServer.AccessKeyId + "\n");
+        await File.WriteAllTextAsync(Path.Combine(secret, "secretAccessKey"), S3rverServer.SecretAccessKey);
+        await File.WriteAllTextAsync(Path.Combine(secret, "bucket"), bucket);
+        var environment = new Dictionary<string, string?> { ["AWS_ACCESS_KEY_ID"] = null, ["AWS_SECRET_ACCESS_KEY"] = null };
+        string[] store = ["--store", "s3:///drivers", "--s3-endpoint", s3.Endpoint, "--s3-credentials-dir", secret];
+
+        var (code, run) = await ChildProcess.RunAsync(Repo.Modulus, ["publish", "--from", artifact.CopyTo(dir.Path), .. store], environment);
+
+        code.Should().Be(0, run.Output);
+        run.Stdout.Should().Contain($"to s3://{bucket}/drivers at {s3.Endpoint}");
+        File.Exists(s3.ObjectFile(bucket, $"drivers/{artifact.ArtifactPath}/manifest.json")).Should().BeTrue();
+    }
+
+    [Fact(Timeout = TestTimeouts.Build)]
     public async Task One_attempt_means_no_retries()
     {
         var (code, run) = await ChildProcess.RunAsync(Repo.Modulus,
