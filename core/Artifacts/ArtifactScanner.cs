@@ -60,6 +60,4 @@ public static class ArtifactScanner
     }
 
     public static string FormatMode(UnixFileMode mode) => "0" + Convert.ToString((int)mode & 0xFFF, 8).PadLeft(3, '0');
-
-    public static UnixFileMode ParseMode(string mode) => (UnixFileMode)Convert.ToInt32(mode, 8);
 }

@@ -14,7 +14,7 @@ internal sealed class ArtifactKeyOptions
 
     public Option<string?> KernelVersion { get; } = CommonOptions.KernelVersion("Kernel release, e.g. 6.6.62-cloud-amd64");
 
-    public Option<string> DriverName { get; } = new("--driver-name") { Description = "Driver or module set name", DefaultValueFactory = _ => "nvidia" };
+    public Option<string> DriverName { get; } = CommonOptions.DriverName();
 
     public Option<string> ModuleType { get; } = CommonOptions.ModuleType();
 
@@ -35,7 +35,7 @@ internal sealed class ArtifactKeyOptions
         return new ArtifactKey(
             name,
             version,
-            CompileRequest.ResolveModuleType(InputValidator.ModuleType(parsed.GetValue(ModuleType)), name == "nvidia" ? "nvidia-runfile" : "kbuild", version),
+            CompileRequest.ResolveModuleType(InputValidator.ModuleType(parsed.GetValue(ModuleType)), CompileRequest.KindOf(name), version),
             parsed.GetValue(Arch) is { } arch ? InputValidator.Arch(arch) : InputValidator.HostArch(),
             InputValidator.GardenlinuxVersion(parsed.GetValue(GardenlinuxVersion)),
             InputValidator.KernelRelease(parsed.GetValue(KernelVersion)));

@@ -16,6 +16,9 @@ internal static class CommonOptions
     public static Option<string?> KernelVersion(string description) =>
         new("--kernel-version") { Description = description };
 
+    public static Option<string> DriverName() =>
+        new("--driver-name") { Description = "Driver or module set name", DefaultValueFactory = _ => "nvidia" };
+
     public static Option<string> ModuleType() =>
         new("--module-type") { Description = "auto, open or proprietary (auto: proprietary below 560, open from 560)", DefaultValueFactory = _ => "auto" };
 

@@ -19,7 +19,7 @@ internal static class InstallCommand
         var driverVersion = CommonOptions.DriverVersion();
         var gardenlinuxVersion = CommonOptions.GardenlinuxVersion("Garden Linux version (default: <host-root>/etc/os-release)");
         var kernelVersion = CommonOptions.KernelVersion("Kernel release (default: the running kernel)");
-        var driverName = new Option<string>("--driver-name") { Description = "Driver or module set name", DefaultValueFactory = _ => "nvidia" };
+        var driverName = CommonOptions.DriverName();
         var moduleType = CommonOptions.ModuleType();
         var arch = CommonOptions.Arch();
         var cacheDir = CommonOptions.CacheDir();
@@ -52,7 +52,7 @@ internal static class InstallCommand
                 var reporter = api is null ? null : new NodeReporter(api, parsed.GetValue(nodeName)!, loggers.CreateLogger<NodeReporter>());
                 var gardenlinux = parsed.GetValue(gardenlinuxVersion) ?? HostFacts.GardenlinuxVersion(root)
                     ?? (reporter is null ? null : await reporter.GardenlinuxVersionAsync(token));
-                var kind = name == "nvidia" ? "nvidia-runfile" : "kbuild";
+                var kind = CompileRequest.KindOf(name);
                 var request = new InstallRequest
                 {
                     DriverName = name,

@@ -40,6 +40,9 @@ internal sealed record CompileRequest
     public ArtifactKey KeyFor(string kernelRelease) =>
         new(DriverName, DriverVersion, ModuleType, Arch, GardenlinuxVersion, kernelRelease);
 
+    /// <summary>The kind an artifact of this name was built with: NVIDIA's runfile for <c>nvidia</c>, kbuild for module sets.</summary>
+    public static string KindOf(string driverName) => driverName == "nvidia" ? "nvidia-runfile" : "kbuild";
+
     /// <summary><c>auto</c> means proprietary below driver 560, open from 560 on (NVIDIA's own default since 560).</summary>
     public static string ResolveModuleType(string requested, string driverKind, string driverVersion)
     {

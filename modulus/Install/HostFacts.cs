@@ -1,5 +1,3 @@
-using Modulus.Core.Validation;
-
 namespace Modulus.Install;
 
 /// <summary>What install and status read about the host when the user does not say.</summary>
@@ -21,8 +19,4 @@ internal static class HostFacts
             .GroupBy(p => p[0].Trim()).ToDictionary(g => g.Key, g => g.Last()[1].Trim().Trim('"', '\''));
         return values.GetValueOrDefault("GARDENLINUX_VERSION") ?? values.GetValueOrDefault("VERSION_ID");
     }
-
-    public static string RequireGardenlinuxVersion(string? given, string hostRoot) =>
-        InputValidator.GardenlinuxVersion(given ?? GardenlinuxVersion(hostRoot)
-            ?? throw new Core.Errors.InvalidInputException($"--gardenlinux-version is required: {Path.Combine(hostRoot, "etc", "os-release")} names no GARDENLINUX_VERSION or VERSION_ID"));
 }
