@@ -50,7 +50,7 @@ public static class ArtifactScanner
         }
 
         return [.. ModuleLoadOrder.Sort(found, m => m.Info.Name, m => m.Info.Depends)
-            .Select(m => new ModuleEntry(m.Info.Name, m.Path, m.Info.Vermagic))];
+            .Select(m => new ModuleEntry(m.Info.Name, m.Path, m.Info.Vermagic) { Depends = m.Info.Depends })];
     }
 
     public static async Task<string> HashFileAsync(string path, CancellationToken cancellationToken)

@@ -11,8 +11,10 @@ public sealed record KernelModuleInfo(string Name, string Vermagic, IReadOnlyLis
         var vermagic = Get("vermagic")
             ?? throw new InvalidDataException($"{path} has no vermagic in .modinfo; it was not built by kbuild");
         var name = Get("name") ?? System.IO.Path.GetFileNameWithoutExtension(path).Replace('-', '_');
+        // modpost names dependencies by file name (nvidia-modeset); the kernel, /sys/module and .modinfo's name use '_'.
         var depends = (Get("depends") ?? string.Empty)
-            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(d => d.Replace('-', '_')).ToArray();
         return new KernelModuleInfo(name, vermagic, depends, Get("license"));
     }
 

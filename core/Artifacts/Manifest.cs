@@ -38,6 +38,36 @@ public sealed record BlobInfo(string Key, string Sha256, long Size, string Compr
 /// <summary>A file of the artifact; symlinks have a <see cref="LinkTarget"/> and no hash. Mode is octal, e.g. "0755".</summary>
 public sealed record FileEntry(string Path, string? Sha256, long Size, string Mode, string? LinkTarget);
 
-public sealed record ModuleEntry(string Name, string Path, string Vermagic);
+public sealed record ModuleEntry(string Name, string Path, string Vermagic)
+{
+    /// <summary>
+    /// modinfo <c>depends</c>: the modules this one needs loaded first, in this artifact or in the kernel's own tree
+    /// (e.g. nvidia_drm → drm, drm_kms_helper). Null in manifests written before it was recorded.
+    /// </summary>
+    public IReadOnlyList<string>? Depends { get; init; }
+}
 
-public sealed record BuildInfo(string ModulusVersion, string BuilderImage, string Compiler, DateTimeOffset StartedAt, double DurationSeconds);
+/// <summary>Who built an artifact, from what, with what (docs/manifest.md); the provenance fields are null in older manifests.</summary>
+public sealed record BuildInfo(string ModulusVersion, string BuilderImage, string Compiler, DateTimeOffset StartedAt, double DurationSeconds)
+{
+    /// <summary>The driver source as given (user info and query removed).</summary>
+    public string? DriverSource { get; init; }
+
+    /// <summary>SHA-256 of the driver source file.</summary>
+    public string? DriverSourceSha256 { get; init; }
+
+    /// <summary>The kernel headers' build dir (kbuild's output tree, NVIDIA's SYSOUT).</summary>
+    public string? KernelHeaders { get; init; }
+
+    /// <summary>The kernel headers' source dir (NVIDIA's SYSSRC); equal to <see cref="KernelHeaders"/> for unsplit headers.</summary>
+    public string? KernelSource { get; init; }
+
+    /// <summary>Whether debug info was stripped from the modules (<c>strip --strip-debug</c>, as INSTALL_MOD_STRIP=1).</summary>
+    public bool? ModulesStripped { get; init; }
+
+    /// <summary>Total size of the .ko files as built, before stripping.</summary>
+    public long? ModuleBytesBeforeStrip { get; init; }
+
+    /// <summary>Total size of the .ko files in the artifact.</summary>
+    public long? ModuleBytes { get; init; }
+}

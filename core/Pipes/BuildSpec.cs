@@ -22,6 +22,12 @@ public sealed record BuildSpec
     /// <summary>file://, http(s):// or a plain path, as seen by dev-builder; null means the default for the kind.</summary>
     public string? Source { get; init; }
 
+    /// <summary>Expected lower-case hex SHA-256 of the driver source file; a source that differs is refused before it runs.</summary>
+    public string? SourceSha256 { get; init; }
+
+    /// <summary>Keep the modules' debug info; by default it is stripped, as <c>INSTALL_MOD_STRIP=1</c> does.</summary>
+    public bool KeepDebugInfo { get; init; }
+
     /// <summary>Name of the output directory below dev-builder's out dir.</summary>
     public required string Job { get; init; }
 }

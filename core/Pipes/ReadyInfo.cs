@@ -20,5 +20,15 @@ public sealed record ReadyInfo
     public required DateTimeOffset StartedAt { get; init; }
 }
 
-/// <summary>A kernel release and the directory holding its headers.</summary>
-public sealed record KernelHeaders(string Release, string Path);
+/// <summary>
+/// A kernel release and its headers: <see cref="Path"/> is the build (output) dir kbuild's <c>-C</c>/<c>SYSOUT</c>
+/// takes, <see cref="Source"/> the source dir (<c>SYSSRC</c>); the two differ where headers are split, as on Debian
+/// and in Garden Linux's kmodbuild image (<c>linux-headers-&lt;k&gt;</c> and <c>linux-headers-&lt;k&gt;-common</c>).
+/// </summary>
+public sealed record KernelHeaders(string Release, string Path)
+{
+    /// <summary>The source dir; equal to <see cref="Path"/> for unsplit headers (and for ready files of older dev-builders).</summary>
+    public string? Source { get; init; }
+
+    public string SourceOrPath => Source ?? Path;
+}

@@ -36,6 +36,12 @@ public sealed record Response
     /// <summary>result (succeeded): the kernel release the modules were built for.</summary>
     public string? KernelRelease { get; init; }
 
+    /// <summary>result (succeeded): what the build was made from and how (recorded in the manifest).</summary>
+    public BuildProvenance? Provenance { get; init; }
+
+    /// <summary>result (succeeded): things the operator should know about the artifact, e.g. a .run without userspace.</summary>
+    public IReadOnlyList<string>? Warnings { get; init; }
+
     /// <summary>result: seconds the build took.</summary>
     public double? DurationSeconds { get; init; }
 }

@@ -27,6 +27,9 @@ public static partial class InputValidator
     public static string DriverKind(string? value, string option = "--driver-kind") =>
         Check(value, option, KindPattern(), "nvidia-runfile or kbuild");
 
+    public static string Sha256(string? value, string option = "--driver-source-sha256") =>
+        Check(value, option, Sha256Pattern(), "a SHA-256 checksum: 64 hex digits").ToLowerInvariant();
+
     /// <summary>The arch Modulus uses for the machine it runs on.</summary>
     public static string HostArch() => System.Runtime.InteropServices.RuntimeInformation.OSArchitecture switch
     {
@@ -50,11 +53,15 @@ public static partial class InputValidator
     private static string Printable(string value) =>
         new([.. value.Take(80).Select(c => char.IsControl(c) ? '?' : c)]);
 
-    [GeneratedRegex(@"^\d+\.\d+(\.\d+)?\z")]
+    // ASCII digits only ([0-9], not \d, which takes any Unicode digit) and bounded lengths.
+    [GeneratedRegex(@"^[0-9]{1,9}\.[0-9]{1,9}(\.[0-9]{1,9})?\z")]
     private static partial Regex VersionPattern();
 
-    [GeneratedRegex(@"^[0-9A-Za-z][0-9A-Za-z._+~-]*\z")]
+    [GeneratedRegex(@"^[0-9A-Za-z][0-9A-Za-z._+~-]{0,127}\z")]
     private static partial Regex KernelPattern();
+
+    [GeneratedRegex(@"^[0-9A-Fa-f]{64}\z")]
+    private static partial Regex Sha256Pattern();
 
     [GeneratedRegex(@"^(amd64|arm64)\z")]
     private static partial Regex ArchPattern();

@@ -13,4 +13,16 @@ internal sealed record BuildContext(
     Action<string> Say)
 {
     public string ModulesDir => Path.Combine(OutputDir, "lib", "modules", Kernel.Release);
+
+    /// <summary>The source the recipe built from, once fetched.</summary>
+    public FetchedSource? Source { get; set; }
+
+    /// <summary>What the operator should know about the result; each is also said in the build log.</summary>
+    public List<string> Warnings { get; } = [];
+
+    public void Warn(string warning)
+    {
+        Warnings.Add(warning);
+        Say("warning: " + warning);
+    }
 }

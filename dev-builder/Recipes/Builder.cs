@@ -10,7 +10,7 @@ namespace Modulus.DevBuilder.Recipes;
 /// Runs one build: picks the kernel headers and the recipe, builds into <c>&lt;out&gt;/.partial-&lt;job&gt;</c>
 /// and renames it to <c>&lt;out&gt;/&lt;job&gt;</c> only when everything succeeded; on failure nothing is left behind.
 /// </summary>
-internal sealed class Builder(IEnumerable<IBuildRecipe> recipes, KernelHeadersLocator headers, BuilderPaths paths, ILogger<Builder> logger)
+internal sealed class Builder(IEnumerable<IBuildRecipe> recipes, KernelHeadersLocator headers, RecipeSteps steps, BuilderPaths paths, ILogger<Builder> logger)
 {
     public async Task<BuildOutcome> BuildAsync(BuildSpec spec, Action<OutputLine> onOutput, Action<string> say, CancellationToken cancellationToken)
     {
@@ -27,15 +27,28 @@ internal sealed class Builder(IEnumerable<IBuildRecipe> recipes, KernelHeadersLo
 
         var stopwatch = Stopwatch.StartNew();
         using var scope = logger.BeginScope(new Dictionary<string, object> { ["Job"] = spec.Job, ["Driver"] = spec.Name, ["DriverVersion"] = spec.Version, ["Kernel"] = kernel.Release });
-        say($"building {spec.Kind} {spec.Name} {spec.Version} ({spec.ModuleType}, {spec.Arch}) for kernel {kernel.Release} with headers {kernel.Path}");
+        say($"building {spec.Kind} {spec.Name} {spec.Version} ({spec.ModuleType}, {spec.Arch}) for kernel {kernel.Release} with headers {kernel.Path}" +
+            (kernel.SourceOrPath != kernel.Path ? $" (source {kernel.Source})" : string.Empty));
         try
         {
             Directory.CreateDirectory(partial);
             Directory.CreateDirectory(work);
-            await recipe.BuildAsync(new BuildContext(spec, kernel, work, partial, onOutput, say), cancellationToken);
+            var context = new BuildContext(spec, kernel, work, partial, onOutput, say);
+            await recipe.BuildAsync(context, cancellationToken);
+            var (before, after) = await steps.StripModulesAsync(context, cancellationToken);
             Directory.Move(partial, final);
             say($"built {spec.Job} in {stopwatch.Elapsed.TotalSeconds:F1} s");
-            return new BuildOutcome(spec.Job, kernel.Release, stopwatch.Elapsed);
+            var provenance = new BuildProvenance
+            {
+                DriverSource = context.Source?.Source,
+                DriverSourceSha256 = context.Source?.Sha256,
+                KernelHeaders = kernel.Path,
+                KernelSource = kernel.SourceOrPath,
+                ModulesStripped = !spec.KeepDebugInfo,
+                ModuleBytesBeforeStrip = before,
+                ModuleBytes = after,
+            };
+            return new BuildOutcome(spec.Job, kernel.Release, stopwatch.Elapsed, provenance, context.Warnings);
         }
         finally
         {

@@ -11,7 +11,8 @@ internal sealed class KbuildRecipe(SourceFetcher fetcher, RecipeSteps steps) : I
     {
         var source = context.Spec.Source
             ?? throw new ModulusException("--driver-source is required for --driver-kind kbuild: a directory or tarball of module sources", ExitCodes.InvalidInput);
-        var local = await fetcher.FetchAsync(source, context.WorkDir, context.Say, cancellationToken);
+        context.Source = await fetcher.FetchAsync(source, context.Spec.SourceSha256, context.WorkDir, context.Say, cancellationToken);
+        var local = context.Source.Path;
 
         // Build in a copy: kbuild writes its objects next to the sources.
         var src = Path.Combine(context.WorkDir, "src");

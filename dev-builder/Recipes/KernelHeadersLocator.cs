@@ -5,9 +5,10 @@ namespace Modulus.DevBuilder.Recipes;
 
 /// <summary>
 /// Finds the kernel headers of the dev environment: <c>/lib/modules/*/build</c> and
-/// <c>/usr/src/linux-headers-*</c> whose <c>include/generated/utsrelease.h</c> names their release.
+/// <c>/usr/src/linux-headers-*</c> whose <c>include/generated/utsrelease.h</c> names their release, and for each
+/// its source dir the way the kernel's own build finds it (see <see cref="FindSource"/>).
 /// </summary>
-internal sealed class KernelHeadersLocator(string sysroot)
+internal sealed partial class KernelHeadersLocator(string sysroot)
 {
     public IReadOnlyList<KernelHeaders> Discover()
     {
@@ -37,7 +38,8 @@ internal sealed class KernelHeadersLocator(string sysroot)
             }
         }
 
-        return [.. found.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => new KernelHeaders(p.Key, p.Value))];
+        return [.. found.OrderBy(p => p.Key, StringComparer.Ordinal)
+            .Select(p => new KernelHeaders(p.Key, p.Value) { Source = FindSource(p.Key, p.Value) })];
     }
 
     /// <summary>The headers for <paramref name="release"/>, or the only ones there are when it is null.</summary>
@@ -46,7 +48,7 @@ internal sealed class KernelHeadersLocator(string sysroot)
         var all = Discover();
         var listing = all.Count == 0
             ? $"none found (looked for {Path.Combine(sysroot, "lib/modules/*/build")} and {Path.Combine(sysroot, "usr/src/linux-headers-*")})"
-            : string.Join(", ", all.Select(k => $"{k.Release} ({k.Path})"));
+            : string.Join(", ", all.Select(k => $"{k.Release} ({k.Path}{(k.Source is { } s && s != k.Path ? ", source " + s : string.Empty)})"));
         if (release is not null)
         {
             return all.FirstOrDefault(k => k.Release == release)
@@ -61,6 +63,49 @@ internal sealed class KernelHeadersLocator(string sysroot)
             _ => throw new ModulusException($"several kernels' headers in the dev environment: {listing}. Pass --kernel-version to choose one.", ExitCodes.InvalidInput),
         };
     }
+
+    /// <summary>
+    /// The source dir of split headers, found as kbuild and NVIDIA's Makefile find it: the build dir's
+    /// <c>source</c> link (what <c>make O=</c> leaves), the build dir's one-line <c>Makefile</c> that includes the
+    /// source tree's (Debian's and Garden Linux's <c>include /usr/src/linux-headers-&lt;k&gt;-common/Makefile</c>), or
+    /// <c>/lib/modules/&lt;k&gt;/source</c>. Unsplit headers are their own source.
+    /// </summary>
+    private string FindSource(string release, string build)
+    {
+        var candidates = new[]
+        {
+            Rerooted(Path.Combine(build, "source")),
+            IncludedMakefileDir(build),
+            Rerooted(Path.Combine(sysroot, "lib", "modules", release, "source")),
+        };
+        return candidates.FirstOrDefault(c => c is not null && File.Exists(Path.Combine(c, "Makefile")) && Path.GetFullPath(c) != Path.GetFullPath(build))
+            ?? build;
+    }
+
+    private string? IncludedMakefileDir(string build)
+    {
+        var makefile = Path.Combine(build, "Makefile");
+        if (!File.Exists(makefile) || new FileInfo(makefile).Length > 4096)
+        {
+            return null; // a full kernel Makefile is large; the wrapper of split headers is a line or two
+        }
+
+        foreach (var line in File.ReadLines(makefile))
+        {
+            var match = IncludeLine().Match(line);
+            if (match.Success)
+            {
+                var included = match.Groups[1].Value;
+                var dir = Path.GetDirectoryName(included)!;
+                return Path.IsPathRooted(dir) ? Path.Combine(sysroot, dir.TrimStart('/')) : Path.GetFullPath(Path.Combine(build, dir));
+            }
+        }
+
+        return null;
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\s*-?include\s+(\S+/Makefile)\s*$")]
+    private static partial System.Text.RegularExpressions.Regex IncludeLine();
 
     private string? Rerooted(string link)
     {

@@ -24,7 +24,8 @@ internal sealed partial class NvidiaRunfileRecipe(SourceFetcher fetcher, RecipeS
     public async Task BuildAsync(BuildContext context, CancellationToken cancellationToken)
     {
         var spec = context.Spec;
-        var runfile = await fetcher.FetchAsync(spec.Source ?? DefaultSource(spec.Arch, spec.Version), context.WorkDir, context.Say, cancellationToken);
+        context.Source = await fetcher.FetchAsync(spec.Source ?? DefaultSource(spec.Arch, spec.Version), spec.SourceSha256, context.WorkDir, context.Say, cancellationToken);
+        var runfile = context.Source.Path;
 
         var extracted = Path.Combine(context.WorkDir, "extract");
         await steps.RunAsync(context, "sh", [runfile, "-x", "--target", extracted], cancellationToken);
@@ -38,35 +39,49 @@ internal sealed partial class NvidiaRunfileRecipe(SourceFetcher fetcher, RecipeS
                 ExitCodes.InvalidInput);
         }
 
-        await steps.MakeAsync(context, ["-C", kernelDir, $"SYSSRC={context.Kernel.Path}", "modules"], cancellationToken);
+        // NVIDIA's Makefile takes the source tree as SYSSRC and the build tree as SYSOUT; with split headers
+        // (Debian, Garden Linux's kmodbuild) SYSSRC alone makes its conftest miss the source headers (stdarg.h).
+        await steps.MakeAsync(context, ["-C", kernelDir, $"SYSSRC={context.Kernel.SourceOrPath}", $"SYSOUT={context.Kernel.Path}", "modules"], cancellationToken);
         // NVIDIA links its modules at the top of kernel-open/ or kernel/; below it is fine too.
         RecipeSteps.CollectModules(context, kernelDir, SearchOption.AllDirectories);
 
-        CollectPrograms(context, extracted);
-        CollectLibraries(context, extracted);
+        var programs = CollectPrograms(context, extracted);
+        var libraries = CollectLibraries(context, extracted);
+        if (programs == 0 && libraries == 0)
+        {
+            context.Warn($"{Path.GetFileName(runfile)} carries no userspace (no nvidia-smi, no lib*.so.{spec.Version}): the artifact has kernel modules only, " +
+                "and install cannot validate the driver with nvidia-smi. Use NVIDIA's full .run package to ship the userspace too.");
+        }
+
         CollectFirmware(context, extracted);
         await steps.DepmodAsync(context, cancellationToken);
     }
 
-    private static void CollectPrograms(BuildContext context, string extracted)
+    private static int CollectPrograms(BuildContext context, string extracted)
     {
+        var count = 0;
         foreach (var program in Programs)
         {
             var source = Path.Combine(extracted, program);
             if (File.Exists(source))
             {
                 RecipeSteps.CopyFile(source, Path.Combine(context.OutputDir, "bin", program));
+                count++;
             }
         }
+
+        return count;
     }
 
     /// <summary><c>lib*.so.&lt;version&gt;</c> and a link from each library's DT_SONAME to it, as ldconfig would make.</summary>
-    private static void CollectLibraries(BuildContext context, string extracted)
+    private static int CollectLibraries(BuildContext context, string extracted)
     {
         var lib = Path.Combine(context.OutputDir, "lib");
         var suffix = ".so." + context.Spec.Version;
+        var count = 0;
         foreach (var source in Directory.EnumerateFiles(extracted, "lib*" + suffix).Order(StringComparer.Ordinal))
         {
+            count++;
             var name = Path.GetFileName(source);
             RecipeSteps.CopyFile(source, Path.Combine(lib, name));
             var soname = ReadSoname(source);
@@ -75,6 +90,8 @@ internal sealed partial class NvidiaRunfileRecipe(SourceFetcher fetcher, RecipeS
                 File.CreateSymbolicLink(Path.Combine(lib, soname), name);
             }
         }
+
+        return count;
     }
 
     private static void CollectFirmware(BuildContext context, string extracted)

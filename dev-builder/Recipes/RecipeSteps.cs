@@ -12,6 +12,8 @@ internal sealed class RecipeSteps(IProcessRunner runner)
 
     private static readonly string[] DepmodLocations = ["/usr/sbin/depmod", "/sbin/depmod", "/usr/bin/depmod"];
 
+    private static readonly string[] StripLocations = ["/usr/bin/strip", "/bin/strip"];
+
     public Task<ProcessResult> RunAsync(BuildContext context, string program, IReadOnlyList<string> arguments, CancellationToken cancellationToken, string? workingDirectory = null)
     {
         context.Say("$ " + new ProcessSpec(program, arguments).CommandLine);
@@ -46,6 +48,28 @@ internal sealed class RecipeSteps(IProcessRunner runner)
             context.Say($"collected {Path.GetFileName(module)}");
         }
     }
+
+    /// <summary>
+    /// Strips debug info from every collected module as <c>make modules_install INSTALL_MOD_STRIP=1</c> does
+    /// (<c>strip --strip-debug</c>), unless the request keeps it; returns the modules' total size before and after.
+    /// </summary>
+    public async Task<(long Before, long After)> StripModulesAsync(BuildContext context, CancellationToken cancellationToken)
+    {
+        var modules = Directory.Exists(context.ModulesDir) ? Directory.GetFiles(context.ModulesDir, "*.ko", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList() : [];
+        long Total() => modules.Sum(m => new FileInfo(m).Length);
+        var before = Total();
+        if (context.Spec.KeepDebugInfo || modules.Count == 0)
+        {
+            return (before, before);
+        }
+
+        await RunAsync(context, StripLocations.FirstOrDefault(File.Exists) ?? "strip", ["--strip-debug", .. modules], cancellationToken);
+        var after = Total();
+        context.Say($"stripped debug info from {modules.Count} module(s): {Mebibytes(before)} -> {Mebibytes(after)}");
+        return (before, after);
+    }
+
+    private static string Mebibytes(long bytes) => $"{bytes / 1048576.0:F1} MiB";
 
     /// <summary>Writes modules.dep and friends for the collected modules (<c>depmod -b</c>).</summary>
     public async Task DepmodAsync(BuildContext context, CancellationToken cancellationToken)

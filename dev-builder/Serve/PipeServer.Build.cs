@@ -64,6 +64,7 @@ internal sealed partial class PipeServer
             {
                 Id = id, Type = Protocol.ResponseTypes.Result, Status = Protocol.ResultStatus.Succeeded,
                 OutputDir = outcome.Job, KernelRelease = outcome.KernelRelease, DurationSeconds = outcome.Duration.TotalSeconds,
+                Provenance = outcome.Provenance, Warnings = outcome.Warnings.Count == 0 ? null : outcome.Warnings,
             };
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
@@ -125,6 +126,11 @@ internal sealed partial class PipeServer
         if (spec.KernelRelease is not null)
         {
             InputValidator.KernelRelease(spec.KernelRelease, "build.kernelRelease");
+        }
+
+        if (spec.SourceSha256 is not null)
+        {
+            InputValidator.Sha256(spec.SourceSha256, "build.sourceSha256");
         }
 
         if (spec.Job is null || !JobPattern().IsMatch(spec.Job))

@@ -19,6 +19,8 @@ internal static class CompileCommand
         var driverKind = new Option<string>("--driver-kind") { Description = "nvidia-runfile or kbuild", DefaultValueFactory = _ => "nvidia-runfile" };
         var driverName = new Option<string?>("--driver-name") { Description = "Name of the module set for --driver-kind kbuild (default: the source's base name)" };
         var driverSource = new Option<string?>("--driver-source") { Description = "file://, http(s):// or a path, as dev-builder sees it (default for nvidia-runfile: NVIDIA's download)" };
+        var driverSourceSha256 = new Option<string?>("--driver-source-sha256") { Description = "Expected SHA-256 of the driver source file; a different file is refused before it runs" };
+        var keepDebugInfo = new Option<bool>("--keep-debug-info") { Description = "Keep the modules' debug info (default: stripped, as INSTALL_MOD_STRIP=1)" };
         var moduleType = CommonOptions.ModuleType();
         var arch = CommonOptions.Arch();
         var cmdDir = CommonOptions.CmdDir();
@@ -32,7 +34,7 @@ internal static class CompileCommand
 
         var command = new Command("compile", "Build one driver artifact through dev-builder and write it to the host cache")
         {
-            driverVersion, gardenlinuxVersion, kernelVersion, driverKind, driverName, driverSource, moduleType, arch,
+            driverVersion, gardenlinuxVersion, kernelVersion, driverKind, driverName, driverSource, driverSourceSha256, keepDebugInfo, moduleType, arch,
             cmdDir, localBuilder, cacheDir, payload, readyTimeout, heartbeatTimeout, force,
         };
         store.AddTo(command);
@@ -53,6 +55,8 @@ internal static class CompileCommand
                     GardenlinuxVersion = InputValidator.GardenlinuxVersion(parsed.GetValue(gardenlinuxVersion)),
                     KernelRelease = parsed.GetValue(kernelVersion) is { } k ? InputValidator.KernelRelease(k) : null,
                     DriverSource = source,
+                    DriverSourceSha256 = parsed.GetValue(driverSourceSha256) is { } sha ? InputValidator.Sha256(sha) : null,
+                    KeepDebugInfo = parsed.GetValue(keepDebugInfo),
                     CacheDir = Path.GetFullPath(parsed.GetValue(cacheDir)!),
                     CmdDir = parsed.GetValue(cmdDir) is { } c ? Path.GetFullPath(c) : null,
                     LocalBuilder = parsed.GetValue(localBuilder),
@@ -100,10 +104,26 @@ internal static class CompileCommand
         }
 
         await output.WriteLineAsync($"  files: {manifest.Files.Count}, {manifest.Files.Sum(f => f.Size) / 1048576.0:F1} MiB");
+        if (manifest.Build is { ModulesStripped: true, ModuleBytesBeforeStrip: { } before, ModuleBytes: { } after })
+        {
+            await output.WriteLineAsync($"  modules stripped of debug info: {before / 1048576.0:F1} MiB -> {after / 1048576.0:F1} MiB");
+        }
+
+        if (manifest.Build.DriverSourceSha256 is { } sourceSha)
+        {
+            await output.WriteLineAsync($"  source: {manifest.Build.DriverSource} (sha256 {sourceSha})");
+        }
+
+        await output.WriteLineAsync($"  kernel headers: {manifest.Build.KernelHeaders}{(manifest.Build.KernelSource is { } src && src != manifest.Build.KernelHeaders ? " (source " + src + ")" : string.Empty)}");
         await output.WriteLineAsync("  modules (load order):");
         foreach (var module in manifest.Modules)
         {
             await output.WriteLineAsync($"    {module.Name,-16} {module.Path}  vermagic: {module.Vermagic.TrimEnd()}");
+        }
+
+        foreach (var warning in result.Warnings)
+        {
+            await output.WriteLineAsync($"  warning: {warning}");
         }
 
         return ExitCodes.Success;

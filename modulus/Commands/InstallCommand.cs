@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Microsoft.Extensions.Logging;
 using Modulus.Compile;
+using Modulus.Core.Artifacts;
 using Modulus.Core.Errors;
 using Modulus.Core.Processes;
 using Modulus.Core.Validation;
@@ -30,6 +31,12 @@ internal static class InstallCommand
         var localBuilder = CommonOptions.LocalBuilder();
         var driverSource = new Option<string?>("--driver-source") { Description = "Driver source for compilation (see compile)" };
         var parameters = new Option<string?>("--module-parameters") { Description = "module.param=value items, space separated, e.g. nvidia.NVreg_EnableGpuFirmware=0" };
+        var peermem = new Option<string>("--peermem")
+        {
+            Description = "nvidia-peermem: auto (load only where the node has the InfiniBand core, else warn), always (a failure fails the install), never",
+            DefaultValueFactory = _ => "auto",
+        };
+        peermem.AcceptOnlyFromAmong("auto", "always", "never");
         var dryRun = new Option<bool>("--dry-run") { Description = "Print every step that would be taken and change nothing" };
         var persistenced = new Option<bool>("--start-persistenced") { Description = "Start the artifact's nvidia-persistenced" };
         var keep = new Option<int>("--keep-cache-entries") { Description = "Cache entries kept besides the live one", DefaultValueFactory = _ => 2 };
@@ -39,7 +46,7 @@ internal static class InstallCommand
         var command = new Command("install", "Make the driver live on this node: fetch or compile, load, create device nodes, validate")
         {
             driverVersion, gardenlinuxVersion, kernelVersion, driverName, moduleType, arch, cacheDir, hostRoot, hostDriverPath,
-            allowCompilation, cmdDir, localBuilder, driverSource, parameters, dryRun, persistenced, keep, nodeName, kubeconfig,
+            allowCompilation, cmdDir, localBuilder, driverSource, parameters, peermem, dryRun, persistenced, keep, nodeName, kubeconfig,
         };
         store.AddTo(command);
         command.SetAction((parsed, cancellationToken) => CommandHost.RunAsync(
@@ -67,6 +74,7 @@ internal static class InstallCommand
                     HostRoot = root,
                     HostDriverPath = parsed.GetValue(hostDriverPath)!,
                     ModuleParameters = ModuleParameters.Parse(parsed.GetValue(parameters)),
+                    Peermem = parsed.GetValue(peermem)!,
                     DryRun = parsed.GetValue(dryRun),
                     StartPersistenced = parsed.GetValue(persistenced),
                     KeepCacheEntries = parsed.GetValue(keep) is >= 0 and var k ? k : throw new InvalidInputException("--keep-cache-entries must be 0 or more"),
@@ -94,18 +102,29 @@ internal static class InstallCommand
                     await TryPublishAsync(artifactStore, built.Directory!, logger, t);
                     return built.Directory!;
                 };
-                var installer = new Installer(new SysfsKernelModules(root), new DevDeviceNodes(root), new SysfsPciScanner(root), runner, artifactStore, compile, logger);
+                var installer = new Installer(new SysfsKernelModules(root), new DevDeviceNodes(root), new SysfsPciScanner(root), new KmsgKernelLog(), runner, artifactStore, compile, logger);
+                var artifactName = new ArtifactKey(name, version, request.ModuleType, request.Arch, request.GardenlinuxVersion, request.KernelRelease).ArtifactName;
                 InstallOutcome outcome;
                 var stopwatch = System.Diagnostics.Stopwatch.StartNew();
                 try
                 {
                     outcome = await installer.InstallAsync(request, token);
                 }
-                catch (ModulusException e) when (reporter is not null && !request.DryRun)
+                catch (ModulusException e) when (!request.DryRun)
                 {
-                    var reason = e.ExitCode switch { ExitCodes.NotInStore => "NvidiaDriverNotInStore", ExitCodes.DriverInUse => "NvidiaDriverInUse", _ => "NvidiaDriverInstallFailed" };
-                    await reporter.ReportFailedAsync(reason, e.Message, CancellationToken.None);
+                    TryWriteState(request.CacheDir, new InstallState(artifactName, false, e.Message, e.ExitCode, DateTimeOffset.UtcNow), logger);
+                    if (reporter is not null)
+                    {
+                        var reason = e.ExitCode switch { ExitCodes.NotInStore => "NvidiaDriverNotInStore", ExitCodes.DriverInUse => "NvidiaDriverInUse", _ => "NvidiaDriverInstallFailed" };
+                        await reporter.ReportFailedAsync(reason, e.Message, CancellationToken.None);
+                    }
+
                     throw;
+                }
+
+                if (!request.DryRun)
+                {
+                    TryWriteState(request.CacheDir, new InstallState(artifactName, true, $"{name} {version} is live", ExitCodes.Success, DateTimeOffset.UtcNow), logger);
                 }
 
                 if (reporter is not null && !request.DryRun)
@@ -122,6 +141,18 @@ internal static class InstallCommand
             },
             cancellationToken));
         return command;
+    }
+
+    private static void TryWriteState(string cacheDir, InstallState state, ILogger logger)
+    {
+        try
+        {
+            InstallState.Write(cacheDir, state);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            logger.LogWarning("Could not record the install's outcome in {CacheDir} ({Error}); status will not show it", cacheDir, e.Message);
+        }
     }
 
     /// <summary>Publishing a freshly compiled artifact is a courtesy: a read-only store must not fail the install.</summary>

@@ -23,6 +23,12 @@ internal sealed record CompileRequest
 
     public string? DriverSource { get; init; }
 
+    /// <summary>Expected SHA-256 of the driver source file; dev-builder refuses a different file before running it.</summary>
+    public string? DriverSourceSha256 { get; init; }
+
+    /// <summary>Keep debug info in the modules (by default stripped as INSTALL_MOD_STRIP=1 does).</summary>
+    public bool KeepDebugInfo { get; init; }
+
     public required string CacheDir { get; init; }
 
     /// <summary>Attach to the dev-builder in this cmd dir; null with <see cref="LocalBuilder"/>.</summary>

@@ -59,7 +59,7 @@ internal sealed class Compiler(IProcessRunner runner, ArtifactWriter writer, ILo
         var spec = new BuildSpec
         {
             Kind = request.DriverKind, Name = key.Name, Version = key.Version, ModuleType = key.ModuleType, Arch = key.Arch,
-            KernelRelease = kernel, Source = request.DriverSource,
+            KernelRelease = kernel, Source = request.DriverSource, SourceSha256 = request.DriverSourceSha256, KeepDebugInfo = request.KeepDebugInfo,
             Job = $"{key.ArtifactName}-{DateTime.UtcNow:yyyyMMddHHmmss}-{Guid.NewGuid().ToString("N")[..6]}",
         };
         var jobDir = Path.Combine(buildRoot, spec.Job);
@@ -83,14 +83,29 @@ internal sealed class Compiler(IProcessRunner runner, ArtifactWriter writer, ILo
                 throw new ModulusException($"dev-builder reports job {spec.Job} done in {result.OutputDir}, but {builtDir} does not exist: does the dev container's out dir map to {buildRoot}?");
             }
 
-            var build = new BuildInfo(ModulusVersion, client.Ready.Image ?? (local is null ? "unknown" : "local"), client.Ready.Compiler, startedAt, Math.Round(stopwatch.Elapsed.TotalSeconds, 1));
+            foreach (var warning in result.Warnings ?? [])
+            {
+                logger.LogWarning("{Warning:l}", warning);
+            }
+
+            var provenance = result.Provenance;
+            var build = new BuildInfo(ModulusVersion, client.Ready.Image ?? (local is null ? "unknown" : "local"), client.Ready.Compiler, startedAt, Math.Round(stopwatch.Elapsed.TotalSeconds, 1))
+            {
+                DriverSource = provenance?.DriverSource,
+                DriverSourceSha256 = provenance?.DriverSourceSha256,
+                KernelHeaders = provenance?.KernelHeaders,
+                KernelSource = provenance?.KernelSource,
+                ModulesStripped = provenance?.ModulesStripped,
+                ModuleBytesBeforeStrip = provenance?.ModuleBytesBeforeStrip,
+                ModuleBytes = provenance?.ModuleBytes,
+            };
             var (directory, manifest) = await writer.CommitAsync(request.CacheDir, builtDir, key, request.DriverKind, build, cancellationToken);
             if (store is not null)
             {
                 manifest = await new Publisher(store, logger).PublishAsync(directory, cancellationToken);
             }
 
-            return new CompileResult(directory, manifest, Skipped: false, PublishedTo: store?.Location);
+            return new CompileResult(directory, manifest, Skipped: false, PublishedTo: store?.Location) { Warnings = result.Warnings ?? [] };
         }
         finally
         {

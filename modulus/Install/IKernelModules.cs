@@ -12,8 +12,11 @@ internal interface IKernelModules
     /// <summary>Unloads a module that nothing uses (<c>delete_module</c>).</summary>
     void Unload(string name);
 
-    /// <summary>Sets the kernel's firmware search path, when the kernel has the parameter.</summary>
+    /// <summary>Sets the kernel's firmware search path, when the kernel has the parameter ("" restores the default).</summary>
     bool SetFirmwarePath(string path);
+
+    /// <summary>The kernel's firmware search path; null when the kernel has no such parameter.</summary>
+    string? GetFirmwarePath();
 }
 
 /// <summary>A loaded module: its version (modinfo <c>version</c>, may be null), reference count and holders.</summary>

@@ -26,6 +26,13 @@ internal sealed record InstallRequest
     /// <summary>Parameters per module name, e.g. nvidia → "NVreg_EnableGpuFirmware=0".</summary>
     public IReadOnlyDictionary<string, string> ModuleParameters { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>
+    /// nvidia-peermem (GPUDirect RDMA): <c>auto</c> loads it only when the node has the InfiniBand core it needs
+    /// (ib_core, MLNX OFED), else warns once; <c>always</c> loads it and fails the install when it cannot;
+    /// <c>never</c> skips it.
+    /// </summary>
+    public string Peermem { get; init; } = "auto";
+
     public bool DryRun { get; init; }
 
     public bool StartPersistenced { get; init; }

@@ -7,43 +7,6 @@ namespace Modulus.Install;
 
 internal sealed partial class Installer
 {
-    private void LoadModules(string entry, Manifest manifest)
-    {
-        var firmware = Path.Combine(entry, "firmware");
-        if (Directory.Exists(firmware))
-        {
-            Step($"set the firmware search path to {firmware}", () =>
-            {
-                if (!modules.SetFirmwarePath(firmware))
-                {
-                    logger.LogWarning("This kernel has no firmware_class path parameter; GSP firmware must be under /lib/firmware");
-                }
-            });
-        }
-
-        foreach (var module in manifest.Modules)
-        {
-            if (modules.Get(module.Name) is not null)
-            {
-                logger.LogInformation("{Module} is loaded already", module.Name);
-                continue;
-            }
-
-            var parameters = request.ModuleParameters.GetValueOrDefault(module.Name, string.Empty);
-            Step($"load {module.Name} from {module.Path}{(parameters.Length == 0 ? string.Empty : " with " + parameters)}", () =>
-            {
-                try
-                {
-                    modules.Load(Path.Combine(entry, module.Path), parameters);
-                }
-                catch (IOException e)
-                {
-                    throw new ModulusException($"{e.Message}. Module {module.Name} of {manifest.Key}, vermagic '{module.Vermagic.Trim()}'; the running kernel is {manifest.KernelRelease}?");
-                }
-            });
-        }
-    }
-
     /// <summary>nvidia-modprobe from the artifact when it has one; mknod for whatever is still missing.</summary>
     private async Task CreateDeviceNodesAsync(string entry, int gpus, CancellationToken cancellationToken)
     {
@@ -85,14 +48,14 @@ internal sealed partial class Installer
     }
 
     /// <summary>The modules are in /sys/module, and nvidia-smi (when the artifact has it) sees as many GPUs as the PCI scan.</summary>
-    private async Task ValidateAsync(string entry, Manifest manifest, int gpus, CancellationToken cancellationToken)
+    private async Task ValidateAsync(string entry, IReadOnlyList<ModuleEntry> plan, int gpus, CancellationToken cancellationToken)
     {
         if (request.DryRun)
         {
             return;
         }
 
-        var missing = manifest.Modules.Where(m => modules.Get(m.Name) is null).Select(m => m.Name).ToList();
+        var missing = plan.Where(m => modules.Get(m.Name) is null && !(m.Name == Peermem && request.Peermem == "auto")).Select(m => m.Name).ToList();
         if (missing.Count > 0)
         {
             throw new ModulusException($"after loading, {string.Join(", ", missing)} is not in /sys/module; see the kernel log (dmesg)");
@@ -101,6 +64,7 @@ internal sealed partial class Installer
         var smi = Path.Combine(entry, "bin", "nvidia-smi");
         if (!File.Exists(smi))
         {
+            logger.LogWarning("The artifact has no bin/nvidia-smi (its driver package carried no userspace): the modules are loaded, but nothing validates that the driver sees the GPUs");
             return;
         }
 

@@ -15,6 +15,7 @@ internal sealed partial class Installer(
     IKernelModules modules,
     IDeviceNodes devices,
     IPciScanner pci,
+    IKernelLog kernelLog,
     IProcessRunner runner,
     IArtifactStore? store,
     Func<CancellationToken, Task<string>>? compile,
@@ -38,7 +39,8 @@ internal sealed partial class Installer(
         logger.LogInformation("Installing {Artifact}{DryRun}", key, install.DryRun ? " (dry run: nothing is changed)" : string.Empty);
 
         var cached = TryReadCachedManifest(entry);
-        var wanted = cached?.Modules.Select(m => m.Name).ToList() ?? [.. NvidiaModules.Take(4)];
+        var wanted = (cached?.Modules.Select(m => m.Name) ?? NvidiaModules)
+            .Where(m => request.Peermem == "always" || !OptionalModules.Contains(m)).ToList();
         if (IsLive(key, entry, wanted))
         {
             logger.LogInformation("{Artifact} is loaded already and its device nodes are present; nothing to do", key.ArtifactName);
@@ -54,14 +56,36 @@ internal sealed partial class Installer(
             return new InstallOutcome(entry, AlreadyInstalled: false, steps);
         }
 
-        LoadModules(entry, manifest);
+        var index = new HostModuleIndex(request.HostRoot, install.KernelRelease);
+        var plan = PlanModules(entry, manifest, index);
         var gpus = pci.CountNvidiaGpus();
-        await CreateDeviceNodesAsync(entry, gpus, cancellationToken);
-        await ValidateAsync(entry, manifest, gpus, cancellationToken);
+        using (var log = request.DryRun ? null : kernelLog.Follow())
+        {
+            try
+            {
+                LoadModules(entry, manifest, plan, index, log);
+                await CreateDeviceNodesAsync(entry, gpus, cancellationToken);
+                await ValidateAsync(entry, plan, gpus, cancellationToken);
+            }
+            catch (Exception e) when (e is ModulusException or IOException or OperationCanceledException)
+            {
+                RollBack();
+                throw;
+            }
+        }
+
         LinkHostDriverPath(entry);
         await StartPersistencedAsync(entry, cancellationToken);
         RemoveOldCacheEntries(entry);
-        logger.LogInformation("{Artifact} is live: {Modules} loaded, {Gpus} GPU(s)", key.ArtifactName, string.Join(", ", manifest.Modules.Select(m => m.Name)), gpus);
+        if (install.DryRun)
+        {
+            logger.LogInformation("Dry run: {Steps} step(s) planned for {Artifact}; nothing was changed", steps.Count, key.ArtifactName);
+        }
+        else
+        {
+            logger.LogInformation("{Artifact} is live: {Modules} loaded, {Gpus} GPU(s)", key.ArtifactName, string.Join(", ", plan.Select(m => m.Name)), gpus);
+        }
+
         return new InstallOutcome(entry, AlreadyInstalled: false, steps);
     }
 

@@ -7,12 +7,15 @@ internal static partial class NativeKernel
 {
     private const int O_NONBLOCK = 0x800;
     private const uint S_IFCHR = 0x2000;
+    private const int MODULE_INIT_COMPRESSED_FILE = 4;
 
     public static void FinitModule(string path, string parameters)
     {
         using var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read);
         var number = RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? 273 : 313;
-        if (SyscallFinit(number, (int)file.DangerousGetHandle(), parameters, 0) != 0)
+        // In-tree modules may be compressed (.ko.xz/.zst/.gz); the kernel decompresses them itself when asked to.
+        var flags = path.EndsWith(".ko", StringComparison.Ordinal) ? 0 : MODULE_INIT_COMPRESSED_FILE;
+        if (SyscallFinit(number, (int)file.DangerousGetHandle(), parameters, flags) != 0)
         {
             var errno = Marshal.GetLastPInvokeError();
             throw new IOException($"loading {path} failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno}){Hint(errno)}", errno);
@@ -53,6 +56,7 @@ internal static partial class NativeKernel
     {
         1 => "; loading modules needs CAP_SYS_MODULE (a privileged container)",
         8 => "; the module was built for another kernel (check its vermagic)",
+        19 => "; no device for this driver (ENODEV)",
         17 => "; it is loaded already",
         _ => string.Empty,
     };

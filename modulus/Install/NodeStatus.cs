@@ -13,6 +13,9 @@ internal sealed record NodeStatus(
     bool Ready,
     string Reason)
 {
+    /// <summary>The outcome of the last install on this node (<c>&lt;cache&gt;/last-install.json</c>), when there was one.</summary>
+    public InstallState? LastInstall { get; init; }
+
     public static async Task<NodeStatus> ReadAsync(IKernelModules modules, string hostRoot, string cacheDir, string hostDriverPath, bool verify, CancellationToken cancellationToken)
     {
         var link = Path.Combine(hostRoot, hostDriverPath.TrimStart('/'), "nvidia");
@@ -45,17 +48,25 @@ internal sealed record NodeStatus(
             }
         }
 
+        var required = liveManifest?.Modules.Where(m => !Installer.OptionalModules.Contains(m.Name)).ToList() ?? [];
         var (ready, reason) = (liveManifest, loaded) switch
         {
             (null, _) => (false, $"no driver is linked at {link}"),
-            _ when liveManifest.Modules.Any(m => loaded.All(l => l.Name != m.Name)) =>
-                (false, "not loaded: " + string.Join(", ", liveManifest.Modules.Where(m => loaded.All(l => l.Name != m.Name)).Select(m => m.Name))),
+            _ when required.Any(m => loaded.All(l => l.Name != m.Name)) =>
+                (false, "not loaded: " + string.Join(", ", required.Where(m => loaded.All(l => l.Name != m.Name)).Select(m => m.Name))),
             _ when loaded.FirstOrDefault(l => l.Name == liveManifest.Modules[0].Name)?.Version is { } v && v != liveManifest.Driver.Version =>
                 (false, $"{liveManifest.Modules[0].Name} {v} is loaded, the linked artifact is {liveManifest.Driver.Version}"),
             _ when liveManifest.Modules.Any(m => m.Name == "nvidia") && !nodes.Contains("nvidiactl") => (false, "/dev/nvidiactl is missing"),
             _ => (true, $"{liveManifest.Driver.Name} {liveManifest.Driver.Version} is live"),
         };
-        return new NodeStatus(HostFacts.RunningKernel(), HostFacts.GardenlinuxVersion(hostRoot), loaded, nodes!, live, entries, ready, reason);
+        // Not ready: the last install's own words say why (e.g. "no NVIDIA GPU was found ...").
+        var last = InstallState.Read(cacheDir);
+        if (!ready && last is { Succeeded: false })
+        {
+            reason += $"; the last install ({last.Artifact}, {last.At:u}) failed: {last.Message}";
+        }
+
+        return new NodeStatus(HostFacts.RunningKernel(), HostFacts.GardenlinuxVersion(hostRoot), loaded, nodes!, live, entries, ready, reason) { LastInstall = last };
     }
 }
 

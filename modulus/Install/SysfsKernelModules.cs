@@ -26,15 +26,19 @@ internal sealed class SysfsKernelModules(string hostRoot) : IKernelModules
 
     public void Unload(string name) => NativeKernel.DeleteModule(name);
 
+    private string FirmwareParameter => Sys("module", "firmware_class", "parameters", "path");
+
     public bool SetFirmwarePath(string path)
     {
-        var parameter = Sys("module", "firmware_class", "parameters", "path");
-        if (!File.Exists(parameter))
+        if (!File.Exists(FirmwareParameter))
         {
             return false;
         }
 
-        File.WriteAllText(parameter, path);
+        // The kernel keeps what was written up to a newline; a lone newline clears the path.
+        File.WriteAllText(FirmwareParameter, path.Length == 0 ? "\n" : path);
         return true;
     }
+
+    public string? GetFirmwarePath() => File.Exists(FirmwareParameter) ? File.ReadAllText(FirmwareParameter).TrimEnd('\n') : null;
 }

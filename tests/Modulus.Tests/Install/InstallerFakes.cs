@@ -32,6 +32,8 @@ internal sealed class FakeKernelModules(Func<string, string?> versionOf) : IKern
         FirmwarePath = path;
         return true;
     }
+
+    public string? GetFirmwarePath() => FirmwarePath ?? string.Empty;
 }
 
 internal sealed class FakeDeviceNodes : IDeviceNodes
@@ -69,5 +71,29 @@ internal sealed class FakeProcessRunner(int smiGpus) : IProcessRunner
         }
 
         return Task.FromResult(new ProcessResult(0, TimeSpan.Zero, []));
+    }
+}
+
+/// <summary>A kernel log that says what the test wants once the next module load is attempted.</summary>
+internal sealed class FakeKernelLog : IKernelLog
+{
+    public List<string> Lines { get; } = [];
+
+    public IKernelLogReader Follow() => new Reader(this);
+
+    private sealed class Reader(FakeKernelLog log) : IKernelLogReader
+    {
+        private int position = log.Lines.Count;
+
+        public IReadOnlyList<string> ReadNew()
+        {
+            var lines = log.Lines.Skip(position).ToList();
+            position = log.Lines.Count;
+            return lines;
+        }
+
+        public void Dispose()
+        {
+        }
     }
 }

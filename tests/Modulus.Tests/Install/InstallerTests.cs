@@ -16,6 +16,7 @@ public sealed class InstallerTests : IDisposable
     private readonly FileStore store;
     private readonly FakeKernelModules kernel;
     private readonly FakeDeviceNodes devices = new();
+    private readonly FakeKernelLog kernelLog = new();
 
     public InstallerTests()
     {
@@ -40,7 +41,7 @@ public sealed class InstallerTests : IDisposable
     };
 
     private Installer Installer(int gpus = 1, int smiGpus = 1, Func<CancellationToken, Task<string>>? compile = null, IArtifactStore? withStore = null) =>
-        new(kernel, devices, new FakePciScanner(gpus), new FakeProcessRunner(smiGpus), withStore ?? store, compile, NullLogger.Instance);
+        new(kernel, devices, new FakePciScanner(gpus), kernelLog, new FakeProcessRunner(smiGpus), withStore ?? store, compile, NullLogger.Instance);
 
     /// <summary>Publishes a small artifact of NVIDIA's four modules (not real ELF: the fake kernel does not read them).</summary>
     private async Task<string> PublishAsync(string version)

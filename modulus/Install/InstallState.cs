@@ -1,0 +1,35 @@
+using System.Text.Json;
+using Modulus.Core.Pipes;
+
+namespace Modulus.Install;
+
+/// <summary>
+/// The outcome of the last <c>modulus install</c> on this node, kept in <c>&lt;cache&gt;/last-install.json</c>
+/// (written atomically), so that <c>modulus status</c> can say why the node is not ready.
+/// </summary>
+internal sealed record InstallState(string Artifact, bool Succeeded, string Message, int ExitCode, DateTimeOffset At)
+{
+    public const string FileName = "last-install.json";
+
+    public static void Write(string cacheDir, InstallState state)
+    {
+        Directory.CreateDirectory(cacheDir);
+        var path = Path.Combine(cacheDir, FileName);
+        var temp = path + ".tmp";
+        File.WriteAllBytes(temp, JsonSerializer.SerializeToUtf8Bytes(state, ProtocolJson.Indented));
+        File.Move(temp, path, overwrite: true);
+    }
+
+    public static InstallState? Read(string cacheDir)
+    {
+        var path = Path.Combine(cacheDir, FileName);
+        try
+        {
+            return File.Exists(path) ? JsonSerializer.Deserialize<InstallState>(File.ReadAllBytes(path), ProtocolJson.Options) : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+}
