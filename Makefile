@@ -11,7 +11,7 @@ DEMO_GARDENLINUX_VERSION ?= 1877.3
 .PHONY: help prereqs build test demo vm-modulus payload publish clean
 
 help:
-	@echo "make demo     compile a stand-in NVIDIA driver with a local dev-builder into .cache/demo and show the result"
+	@echo "make demo     the whole job: compile a stand-in NVIDIA driver, publish it to .cache/demo/store, install it into a real kernel (QEMU), status"
 	@echo "make test     install prerequisites and run every test"
 	@echo "make payload  self-contained dev-builder tarball for the dev container (artifacts/dev-builder.tar.gz)"
 	@echo "make publish  self-contained modulus with the payload beside it (artifacts/modulus/), as the image carries it"
@@ -30,9 +30,12 @@ test: prereqs vm-modulus
 	  || { sh .ci/summarize-tests.sh $(CURDIR)/.cache/test-results; exit 1; }
 	@sh .ci/summarize-tests.sh $(CURDIR)/.cache/test-results
 
-demo: prereqs build
+# The whole job on this machine: compile (local dev-builder, real kbuild) -> publish (file:// store) ->
+# install into Debian's kernel under QEMU -> status, then a summary.
+demo: prereqs build vm-modulus
 	rm -rf $(DEMO) && mkdir -p $(DEMO)
 	sh tests/fixtures/make-fake-nvidia-run.sh $(DEMO_DRIVER_VERSION) $(DEMO)/downloads >/dev/null
+	@echo "== 1/3 compile and publish (dev-builder over named pipes, kbuild against $$(uname -r)'s headers)"
 	MODULUS_LOG_FORMAT=text dotnet run --project modulus --no-build -c $(CONFIGURATION) -- compile --local-builder \
 	  --driver-kind nvidia-runfile --driver-source file://$(DEMO)/downloads/NVIDIA-Linux-x86_64-$(DEMO_DRIVER_VERSION).run \
 	  --driver-version $(DEMO_DRIVER_VERSION) --gardenlinux-version $(DEMO_GARDENLINUX_VERSION) --module-type open \
@@ -40,8 +43,23 @@ demo: prereqs build
 	@echo
 	MODULUS_LOG_FORMAT=text dotnet run --project modulus --no-build -c $(CONFIGURATION) -- list --store file://$(DEMO)/store
 	@echo
-	@echo "The cache entry (manifest: $$(find $(DEMO)/cache -name manifest.json)):"
-	@find $(DEMO)/cache -mindepth 3 -not -path '*/.staging*' -not -path '*/build*' -not -name 'modules.*' | sed 's|$(DEMO)/cache/||' | sort
+	@echo "== 2/3 install into a real kernel (QEMU, TCG) from the store, then status"
+	mkdir -p $(DEMO)/vm/root/opt/modulus
+	cp -r $(DEMO)/store $(DEMO)/vm/root/store
+	cp .cache/vm/modulus/modulus $(DEMO)/vm/root/opt/modulus/modulus
+	cp tests/vm/init-demo.sh $(DEMO)/vm/root/init
+	printf 'DRIVER_VERSION=%s\nGARDENLINUX_VERSION=%s\n' $(DEMO_DRIVER_VERSION) $(DEMO_GARDENLINUX_VERSION) > $(DEMO)/vm/root/demo.env
+	sh tests/vm/boot.sh $(DEMO)/vm/root $(DEMO)/vm | tee $(DEMO)/vm/serial.log | grep -v '^MODULUS-VM: ' || true
+	@echo
+	@echo "== 3/3 summary"
+	@grep -q 'MODULUS-VM: done' $(DEMO)/vm/serial.log || { echo "the VM did not finish; serial console: $(DEMO)/vm/serial.log"; exit 1; }
+	@echo "compiled:  $$(find $(DEMO)/cache -name manifest.json -path '*nvidia-*' | sed 's|$(DEMO)/cache/||; s|/manifest.json||')"
+	@echo "published: $$(find $(DEMO)/store -name manifest.json | sed 's|$(DEMO)/store/||')"
+	@echo "installed: $$(sed -n 's/.*MODULUS-VM: install //p' $(DEMO)/vm/serial.log | tr -d '\r') in kernel $$(sed -n 's/.*MODULUS-VM: booted //p' $(DEMO)/vm/serial.log | tr -d '\r')"
+	@echo "loaded:    $$(sed -n 's/.*MODULUS-VM: modules //p' $(DEMO)/vm/serial.log | tr -d '\r')"
+	@echo "devices:   $$(sed -n 's/.*MODULUS-VM: nodes //p' $(DEMO)/vm/serial.log | tr -d '\r')"
+	@echo "status:    $$(grep -a 'ready:' $(DEMO)/vm/serial.log | sed 's/^ *ready: *//' | tr -d '\r')"
+	@grep -q 'MODULUS-VM: status exit=0' $(DEMO)/vm/serial.log
 
 # The self-contained modulus that the VM test boots with (tests/vm).
 vm-modulus:

@@ -49,15 +49,20 @@ if [ "$count" -ne 1 ]; then
   ls -d /usr/src/linux-headers-* >&2 || true
   exit 1
 fi
-# The kernel of the installed headers, for the VM test: the deb unpacked, without the hooks a full install runs.
+# The kernel of the installed headers, for the VM tests: the deb unpacked, without the hooks a full install runs.
+# Its in-tree modules (drm, drm_kms_helper, video, ... that NVIDIA's modules depend on) are kept under
+# .tools/vm/lib/modules/<release> with depmod's index, as a node has them.
 release=$(basename "$(dirname "$(dirname "$(dirname "$(ls -d /usr/src/linux-headers-*/include/generated/utsrelease.h)")")")" | sed 's/^linux-headers-//')
 vm="$tools/vm"
-if [ ! -f "$vm/vmlinuz-$release" ]; then
-  echo "install-prereqs: fetching linux-image-$release for the VM test"
-  mkdir -p "$vm/deb"
+if [ ! -f "$vm/vmlinuz-$release" ] || [ ! -f "$vm/lib/modules/$release/modules.dep" ]; then
+  echo "install-prereqs: fetching linux-image-$release for the VM tests"
+  rm -rf "$vm/deb" "$vm/unpacked" "$vm/lib" && mkdir -p "$vm/deb"
   (cd "$vm/deb" && apt-get download "linux-image-$release" >/dev/null 2>&1 || { $sudo_cmd apt-get update -qq && apt-get download "linux-image-$release"; })
-  rm -rf "$vm/unpacked" && dpkg-deb -x "$vm"/deb/linux-image-"$release"_*.deb "$vm/unpacked"
+  dpkg-deb -x "$vm"/deb/linux-image-"$release"_*.deb "$vm/unpacked"
   cp "$vm/unpacked/boot/vmlinuz-$release" "$vm/vmlinuz-$release"
+  mkdir -p "$vm/lib/modules"
+  mv "$vm/unpacked/lib/modules/$release" "$vm/lib/modules/$release"
+  /sbin/depmod -b "$vm" "$release"
   rm -rf "$vm/unpacked" "$vm/deb"
 fi
 

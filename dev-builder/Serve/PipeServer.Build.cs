@@ -23,7 +23,7 @@ internal sealed partial class PipeServer
 
         if (problem is not null)
         {
-            Reply(Rejected(request.Id, problem));
+            Reply(Rejected(request.Id, problem, invalidInput: true));
             return;
         }
 
@@ -77,7 +77,7 @@ internal sealed partial class PipeServer
         }
         catch (ModulusException e) when (e.ExitCode == ExitCodes.InvalidInput)
         {
-            result = Rejected(id, e.Message);
+            result = Rejected(id, e.Message, invalidInput: true);
         }
         catch (Exception e) when (e is ModulusException or IOException or UnauthorizedAccessException or InvalidDataException or HttpRequestException)
         {
@@ -104,8 +104,9 @@ internal sealed partial class PipeServer
     private static Response Failed(string id, string error, int? exitCode) =>
         new() { Id = id, Type = Protocol.ResponseTypes.Result, Status = Protocol.ResultStatus.Failed, Error = error, ExitCode = exitCode };
 
-    private static Response Rejected(string id, string error) =>
-        new() { Id = id, Type = Protocol.ResponseTypes.Result, Status = Protocol.ResultStatus.Rejected, Error = error };
+    /// <summary>A refused request; a request that is invalid in itself (not one that came while busy) carries exit code 2.</summary>
+    private static Response Rejected(string id, string error, bool invalidInput = false) =>
+        new() { Id = id, Type = Protocol.ResponseTypes.Result, Status = Protocol.ResultStatus.Rejected, Error = error, ExitCode = invalidInput ? ExitCodes.InvalidInput : null };
 
     private static void Validate(BuildSpec? spec)
     {

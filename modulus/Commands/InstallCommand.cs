@@ -38,6 +38,7 @@ internal static class InstallCommand
         };
         peermem.AcceptOnlyFromAmong("auto", "always", "never");
         var dryRun = new Option<bool>("--dry-run") { Description = "Print every step that would be taken and change nothing" };
+        var skipGpuCheck = new Option<bool>("--skip-gpu-check") { Description = "Load even where the PCI scan finds no NVIDIA GPU (VM tests; GPUs that are not PCI functions)" };
         var persistenced = new Option<bool>("--start-persistenced") { Description = "Start the artifact's nvidia-persistenced" };
         var keep = new Option<int>("--keep-cache-entries") { Description = "Cache entries kept besides the live one", DefaultValueFactory = _ => 2 };
         var nodeName = new Option<string?>("--node-name") { Description = "This node's name: label it and record events on it (the chart sets MODULUS_NODE_NAME)" };
@@ -46,7 +47,7 @@ internal static class InstallCommand
         var command = new Command("install", "Make the driver live on this node: fetch or compile, load, create device nodes, validate")
         {
             driverVersion, gardenlinuxVersion, kernelVersion, driverName, moduleType, arch, cacheDir, hostRoot, hostDriverPath,
-            allowCompilation, cmdDir, localBuilder, driverSource, parameters, peermem, dryRun, persistenced, keep, nodeName, kubeconfig,
+            allowCompilation, cmdDir, localBuilder, driverSource, parameters, peermem, dryRun, skipGpuCheck, persistenced, keep, nodeName, kubeconfig,
         };
         store.AddTo(command);
         command.SetAction((parsed, cancellationToken) => CommandHost.RunAsync(
@@ -60,32 +61,32 @@ internal static class InstallCommand
                 var gardenlinux = parsed.GetValue(gardenlinuxVersion) ?? HostFacts.GardenlinuxVersion(root)
                     ?? (reporter is null ? null : await reporter.GardenlinuxVersionAsync(token));
                 var kind = CompileRequest.KindOf(name);
+                var pci = new SysfsPciScanner(root);
+                var (moduleTypeChosen, moduleTypeReason) = ModuleTypeRule.Choose(InputValidator.ModuleType(parsed.GetValue(moduleType)), kind, version, pci.NvidiaGpus());
+                var key = new ArtifactKey(
+                    name,
+                    version,
+                    moduleTypeChosen,
+                    parsed.GetValue(arch) is { } a ? InputValidator.Arch(a) : InputValidator.HostArch(),
+                    gardenlinux is null
+                        ? throw new InvalidInputException($"--gardenlinux-version is required: {HostFacts.DescribeOs(root)} and the node has no os-version label")
+                        : InputValidator.GardenlinuxVersion(gardenlinux),
+                    InputValidator.KernelRelease(parsed.GetValue(kernelVersion) ?? HostFacts.RunningKernel()));
                 var request = new InstallRequest
                 {
-                    DriverName = name,
-                    DriverVersion = version,
-                    ModuleType = CompileRequest.ResolveModuleType(InputValidator.ModuleType(parsed.GetValue(moduleType)), kind, version),
-                    Arch = parsed.GetValue(arch) is { } a ? InputValidator.Arch(a) : InputValidator.HostArch(),
-                    GardenlinuxVersion = gardenlinux is null
-                        ? throw new InvalidInputException($"--gardenlinux-version is required: neither {Path.Combine(root, "etc", "os-release")} nor the node's os-version label names one")
-                        : InputValidator.GardenlinuxVersion(gardenlinux),
-                    KernelRelease = InputValidator.KernelRelease(parsed.GetValue(kernelVersion) ?? HostFacts.RunningKernel()),
+                    Key = key,
                     CacheDir = Path.GetFullPath(parsed.GetValue(cacheDir)!),
                     HostRoot = root,
                     HostDriverPath = parsed.GetValue(hostDriverPath)!,
                     ModuleParameters = ModuleParameters.Parse(parsed.GetValue(parameters)),
                     Peermem = parsed.GetValue(peermem)!,
                     DryRun = parsed.GetValue(dryRun),
+                    SkipGpuCheck = parsed.GetValue(skipGpuCheck),
                     StartPersistenced = parsed.GetValue(persistenced),
                     KeepCacheEntries = parsed.GetValue(keep) is >= 0 and var k ? k : throw new InvalidInputException("--keep-cache-entries must be 0 or more"),
                 };
                 var compileRequest = parsed.GetValue(allowCompilation)
-                    ? new CompileRequest
-                    {
-                        DriverKind = kind, DriverName = name, DriverVersion = version, ModuleType = request.ModuleType, Arch = request.Arch,
-                        GardenlinuxVersion = request.GardenlinuxVersion, KernelRelease = request.KernelRelease, DriverSource = parsed.GetValue(driverSource),
-                        CacheDir = request.CacheDir, CmdDir = parsed.GetValue(cmdDir) is { } c ? Path.GetFullPath(c) : null, LocalBuilder = parsed.GetValue(localBuilder),
-                    }
+                    ? CompileRequest.For(key, kind, parsed.GetValue(driverSource), request.CacheDir, parsed.GetValue(cmdDir) is { } c ? Path.GetFullPath(c) : null, parsed.GetValue(localBuilder))
                     : null;
                 if (compileRequest is not null && compileRequest.LocalBuilder == (compileRequest.CmdDir is not null))
                 {
@@ -102,8 +103,9 @@ internal static class InstallCommand
                     await TryPublishAsync(artifactStore, built.Directory!, logger, t);
                     return built.Directory!;
                 };
-                var installer = new Installer(new SysfsKernelModules(root), new DevDeviceNodes(root), new SysfsPciScanner(root), new KmsgKernelLog(), runner, artifactStore, compile, logger);
-                var artifactName = new ArtifactKey(name, version, request.ModuleType, request.Arch, request.GardenlinuxVersion, request.KernelRelease).ArtifactName;
+                logger.LogInformation("Module type {ModuleType}: {Reason}", key.ModuleType, moduleTypeReason);
+                var installer = new Installer(new SysfsKernelModules(root), new DevDeviceNodes(root), pci, new KmsgKernelLog(), runner, artifactStore, compile, logger);
+                var artifactName = key.ArtifactName;
                 InstallOutcome outcome;
                 var stopwatch = System.Diagnostics.Stopwatch.StartNew();
                 try
@@ -127,16 +129,43 @@ internal static class InstallCommand
                     TryWriteState(request.CacheDir, new InstallState(artifactName, true, $"{name} {version} is live", ExitCodes.Success, DateTimeOffset.UtcNow), logger);
                 }
 
+                if (outcome.NoGpu)
+                {
+                    var why = $"no NVIDIA GPU on this node (no PCI display/3D function of vendor 10de): nothing was loaded; {name} {version} is not installed here. " +
+                        "Schedule the installer only on GPU node pools (nodeAffinity), or check that the GPU is attached.";
+                    if (!request.DryRun)
+                    {
+                        TryWriteState(request.CacheDir, new InstallState(artifactName, false, why, ExitCodes.Success, DateTimeOffset.UtcNow), logger);
+                        if (reporter is not null)
+                        {
+                            await reporter.ReportNoGpuAsync(why, token);
+                        }
+                    }
+
+                    await Console.Out.WriteLineAsync(why);
+                    return ExitCodes.Success;
+                }
+
                 if (reporter is not null && !request.DryRun)
                 {
                     await reporter.ReportInstalledAsync(version, outcome.AlreadyInstalled
-                        ? $"{name} {version} was live already on kernel {request.KernelRelease}"
-                        : $"{name} {version} is live on kernel {request.KernelRelease} ({stopwatch.Elapsed.TotalSeconds:F1} s)", token);
+                        ? $"{name} {version} ({key.ModuleType}) was live already on kernel {key.KernelRelease}"
+                        : $"{name} {version} ({key.ModuleType}: {moduleTypeReason}) is live on kernel {key.KernelRelease} ({stopwatch.Elapsed.TotalSeconds:F1} s)", token);
+                }
+
+                if (request.DryRun)
+                {
+                    foreach (var step in outcome.Steps)
+                    {
+                        await Console.Out.WriteLineAsync("would " + step);
+                    }
                 }
 
                 await Console.Out.WriteLineAsync(outcome.AlreadyInstalled
-                    ? $"already installed: {request.DriverName} {request.DriverVersion} is live ({outcome.ArtifactDirectory})"
-                    : request.DryRun ? $"dry run: {outcome.Steps.Count} step(s) would be taken" : $"installed: {request.DriverName} {request.DriverVersion} is live ({outcome.ArtifactDirectory})");
+                    ? $"already installed: {name} {version} is live ({outcome.ArtifactDirectory})"
+                    : request.DryRun
+                        ? $"dry run: {outcome.Steps.Count} step(s) would be taken; nothing was changed"
+                        : $"installed: {name} {version} ({key.ModuleType}) is live ({outcome.ArtifactDirectory})");
                 return ExitCodes.Success;
             },
             cancellationToken));

@@ -33,13 +33,14 @@ internal static class StatusCommand
                 {
                     var o = Console.Out;
                     await o.WriteLineAsync($"kernel:              {status.Kernel}");
-                    await o.WriteLineAsync($"Garden Linux:        {status.GardenlinuxVersion ?? "unknown"}");
+                    await o.WriteLineAsync($"Garden Linux:        {status.GardenlinuxVersion ?? "none: " + status.Os}");
                     await o.WriteLineAsync($"ready:               {(status.Ready ? "yes" : "no")} ({status.Reason})");
                     await o.WriteLineAsync($"live cache entry:    {status.LiveEntry ?? "none"}");
                     await o.WriteLineAsync("modules:" + (status.Modules.Count == 0 ? "             none loaded" : string.Empty));
                     foreach (var m in status.Modules)
                     {
-                        await o.WriteLineAsync($"  {m.Name,-16} version {m.Version ?? "-",-12} refcount {m.RefCount}{(m.Holders.Count > 0 ? " (held by " + string.Join(", ", m.Holders) + ")" : string.Empty)}");
+                        var refs = m.Unloadable ? $"refcount {m.RefCount}" : "cannot be unloaded on this kernel (no refcnt)";
+                        await o.WriteLineAsync($"  {m.Name,-16} version {m.Version ?? "-",-12} {refs}{(m.Holders.Count > 0 ? " (held by " + string.Join(", ", m.Holders) + ")" : string.Empty)}");
                     }
 
                     await o.WriteLineAsync($"device nodes:        {(status.DeviceNodes.Count == 0 ? "none" : string.Join(" ", status.DeviceNodes))}");

@@ -1,3 +1,4 @@
+using Modulus.Cache;
 using System.CommandLine;
 using Microsoft.Extensions.Logging;
 using Modulus.Core.Artifacts;
@@ -81,19 +82,22 @@ internal static class VerifyCommand
         }
 
         var results = new List<(string, string?)>();
-        var entries = Directory.EnumerateFiles(cache, Manifest.FileName, SearchOption.AllDirectories)
-            .Select(Path.GetDirectoryName).Where(d => Path.GetRelativePath(cache, d!).Split('/').Length == 3 && !d!.Contains("/.")).Order(StringComparer.Ordinal);
-        foreach (var entry in entries)
+        foreach (var entry in new HostCache(cache).Entries())
         {
-            var name = Path.GetRelativePath(cache, entry!);
+            if (!entry.HasManifest)
+            {
+                results.Add((entry.Name, "no manifest.json: an incomplete entry (install fetches it again)"));
+                continue;
+            }
+
             try
             {
-                var problems = await ManifestFile.CompareAsync(entry!, await ManifestFile.ReadAsync(entry!, cancellationToken), cancellationToken);
-                results.Add((name, problems.Count == 0 ? null : string.Join("; ", problems.Take(10))));
+                var problems = await ManifestFile.CompareAsync(entry.Directory, await ManifestFile.ReadAsync(entry.Directory, cancellationToken), cancellationToken);
+                results.Add((entry.Name, problems.Count == 0 ? null : string.Join("; ", problems.Take(10))));
             }
             catch (InvalidDataException e)
             {
-                results.Add((name, e.Message));
+                results.Add((entry.Name, e.Message));
             }
         }
 

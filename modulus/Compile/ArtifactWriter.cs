@@ -1,3 +1,4 @@
+using Modulus.Cache;
 using Microsoft.Extensions.Logging;
 using Modulus.Core.Artifacts;
 using Modulus.Core.Errors;
@@ -11,13 +12,12 @@ namespace Modulus.Compile;
 /// </summary>
 internal sealed class ArtifactWriter(ILogger<ArtifactWriter> logger)
 {
-    public static string StagingDir(string cacheDir) => Path.Combine(cacheDir, ".staging");
-
     public async Task<(string Directory, Manifest Manifest)> CommitAsync(
         string cacheDir, string buildDir, ArtifactKey key, string driverKind, BuildInfo build, CancellationToken cancellationToken)
     {
-        var staging = Path.Combine(StagingDir(cacheDir), $"{key.ArtifactName}-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(StagingDir(cacheDir));
+        var cache = new HostCache(cacheDir);
+        var staging = Path.Combine(cache.Staging, $"{key.ArtifactName}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(cache.Staging);
         Directory.Move(buildDir, staging);
         try
         {
@@ -46,7 +46,7 @@ internal sealed class ArtifactWriter(ILogger<ArtifactWriter> logger)
             };
             await ManifestFile.WriteAsync(staging, manifest, cancellationToken);
 
-            var final = Path.Combine(cacheDir, key.CachePath);
+            var final = cache.EntryPath(key);
             Replace(staging, final);
             logger.LogInformation("Wrote {Artifact} to {Directory}: {Files} files, {Modules} modules", key.ArtifactName, final, manifest.Files.Count, modules.Count);
             return (final, manifest);

@@ -43,6 +43,14 @@ internal sealed record CompileRequest
 
     public DevBuilderClientOptions Client { get; init; } = new();
 
+    /// <summary>The compile an install asks for: the install's key, built by the dev-builder it is given.</summary>
+    public static CompileRequest For(ArtifactKey key, string driverKind, string? driverSource, string cacheDir, string? cmdDir, bool localBuilder) => new()
+    {
+        DriverKind = driverKind, DriverName = key.Name, DriverVersion = key.Version, ModuleType = key.ModuleType, Arch = key.Arch,
+        GardenlinuxVersion = key.GardenlinuxVersion, KernelRelease = key.KernelRelease, DriverSource = driverSource,
+        CacheDir = cacheDir, CmdDir = cmdDir, LocalBuilder = localBuilder,
+    };
+
     public ArtifactKey KeyFor(string kernelRelease) =>
         new(DriverName, DriverVersion, ModuleType, Arch, GardenlinuxVersion, kernelRelease);
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Reflection;
 using Microsoft.Extensions.Logging;
+using Modulus.Cache;
 using Modulus.Core.Artifacts;
 using Modulus.Core.Errors;
 using Modulus.Core.Pipes;
@@ -33,7 +34,7 @@ internal sealed class Compiler(IProcessRunner runner, ArtifactWriter writer, ILo
             return early;
         }
 
-        var buildRoot = Path.Combine(request.CacheDir, "build");
+        var buildRoot = new HostCache(request.CacheDir).Build;
         Directory.CreateDirectory(buildRoot);
         await using var local = request.LocalBuilder ? LocalDevBuilder.Start(runner, buildRoot, logger) : null;
         var cmd = local?.Cmd ?? new CmdDir(request.CmdDir!);
@@ -70,6 +71,11 @@ internal sealed class Compiler(IProcessRunner runner, ArtifactWriter writer, ILo
         {
             var lastProgress = TimeSpan.Zero;
             var result = await client.BuildAsync(spec, message => Show(message, stopwatch, ref lastProgress), cancellationToken);
+            if (result is { Status: Protocol.ResultStatus.Rejected, ExitCode: ExitCodes.InvalidInput })
+            {
+                throw new InvalidInputException($"building {key} was rejected by dev-builder: {result.Error}");
+            }
+
             if (result.Status != Protocol.ResultStatus.Succeeded)
             {
                 throw new BuildFailedException(

@@ -22,6 +22,9 @@ internal interface IKernelModules
 /// <summary>A loaded module: its version (modinfo <c>version</c>, may be null), reference count and holders.</summary>
 internal sealed record LoadedModule(string Name, string? Version, int RefCount, IReadOnlyList<string> Holders)
 {
+    /// <summary>False where the kernel cannot unload modules at all (no <c>refcnt</c>: CONFIG_MODULE_UNLOAD is off).</summary>
+    public bool Unloadable { get; init; } = true;
+
     /// <summary>References beyond those of dependent modules: open files, other users.</summary>
     public int Users => Math.Max(0, RefCount - Holders.Count);
 }

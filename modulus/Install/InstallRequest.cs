@@ -1,19 +1,12 @@
+using Modulus.Core.Artifacts;
+
 namespace Modulus.Install;
 
 /// <summary>A validated <c>modulus install</c>.</summary>
 internal sealed record InstallRequest
 {
-    public required string DriverName { get; init; }
-
-    public required string DriverVersion { get; init; }
-
-    public required string ModuleType { get; init; }
-
-    public required string Arch { get; init; }
-
-    public required string GardenlinuxVersion { get; init; }
-
-    public required string KernelRelease { get; init; }
+    /// <summary>The artifact to make live: driver, version, module type (resolved), arch, Garden Linux version, kernel.</summary>
+    public required ArtifactKey Key { get; init; }
 
     public required string CacheDir { get; init; }
 
@@ -34,6 +27,9 @@ internal sealed record InstallRequest
     public string Peermem { get; init; } = "auto";
 
     public bool DryRun { get; init; }
+
+    /// <summary>Load even where the PCI scan finds no NVIDIA GPU (the VM tests; GPUs that are not PCI functions).</summary>
+    public bool SkipGpuCheck { get; init; }
 
     public bool StartPersistenced { get; init; }
 

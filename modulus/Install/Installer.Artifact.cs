@@ -1,3 +1,4 @@
+using Modulus.Cache;
 using Microsoft.Extensions.Logging;
 using Modulus.Core.Artifacts;
 using Modulus.Core.Errors;
@@ -56,12 +57,9 @@ internal sealed partial class Installer
     /// <summary>Keeps the live entry and the newest <see cref="InstallRequest.KeepCacheEntries"/> others.</summary>
     private void RemoveOldCacheEntries(string live)
     {
-        var others = Directory.Exists(request.CacheDir)
-            ? Directory.EnumerateDirectories(request.CacheDir).Where(d => !Path.GetFileName(d).StartsWith('.') && Path.GetFileName(d) != "build")
-                .SelectMany(gl => Directory.EnumerateDirectories(gl)).SelectMany(kernel => Directory.EnumerateDirectories(kernel))
-                .Where(e => Path.GetFullPath(e) != Path.GetFullPath(live))
-                .OrderByDescending(Directory.GetLastWriteTimeUtc).ToList()
-            : [];
+        var others = new HostCache(request.CacheDir).Entries().Select(e => e.Directory)
+            .Where(e => Path.GetFullPath(e) != Path.GetFullPath(live))
+            .OrderByDescending(Directory.GetLastWriteTimeUtc).ToList();
         foreach (var old in others.Skip(request.KeepCacheEntries))
         {
             Step($"remove the old cache entry {old}", () => Directory.Delete(old, recursive: true));

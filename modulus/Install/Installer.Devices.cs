@@ -107,6 +107,35 @@ internal sealed partial class Installer
         }
     }
 
+    /// <summary>
+    /// Runs the host's ldconfig so that programs on the host find the driver's libraries through the ld.so.conf.d
+    /// snippet: inside the host root (<c>chroot &lt;host-root&gt; ldconfig</c>) when it is not /. A host without
+    /// ldconfig gets a warning: its programs then need LD_LIBRARY_PATH.
+    /// </summary>
+    private static readonly string[] LdconfigLocations = ["sbin/ldconfig", "usr/sbin/ldconfig"];
+
+    private async Task RunLdconfigAsync(CancellationToken cancellationToken)
+    {
+        var inHost = request.HostRoot.TrimEnd('/').Length > 0;
+        var ldconfig = LdconfigLocations.FirstOrDefault(p => File.Exists(HostPath(p)));
+        if (ldconfig is null)
+        {
+            logger.LogWarning("The host has no ldconfig under {Root}; its programs find the driver's libraries only through LD_LIBRARY_PATH={Lib}",
+                request.HostRoot, Path.Combine(request.HostDriverPath, "nvidia", "lib"));
+            return;
+        }
+
+        var spec = inHost ? new ProcessSpec("chroot", [request.HostRoot, "/" + ldconfig]) : new ProcessSpec("/" + ldconfig, []);
+        await StepAsync($"run the host's ldconfig ({spec.CommandLine})", async () =>
+        {
+            var result = await runner.RunAsync(spec with { ValidateExitCode = false }, null, cancellationToken);
+            if (result.ExitCode != 0)
+            {
+                logger.LogWarning("{Command} exited with {ExitCode}; the host's library cache may not list the driver's libraries", spec.CommandLine, result.ExitCode);
+            }
+        });
+    }
+
     private async Task StartPersistencedAsync(string entry, CancellationToken cancellationToken)
     {
         var persistenced = Path.Combine(entry, "bin", "nvidia-persistenced");

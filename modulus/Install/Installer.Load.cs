@@ -183,7 +183,7 @@ internal sealed partial class Installer
             try
             {
                 modules.Unload(name);
-                logger.LogWarning("Rolled back: unloaded {Module}, which this run had loaded", name);
+                logger.LogWarning("Rolled back: unloaded {Module:l}, which this run had loaded", name);
             }
             catch (IOException e)
             {
@@ -195,7 +195,7 @@ internal sealed partial class Installer
         if (firmwarePathBefore is not null)
         {
             modules.SetFirmwarePath(firmwarePathBefore);
-            logger.LogWarning("Rolled back: firmware search path restored to '{Path}'", firmwarePathBefore);
+            logger.LogWarning("Rolled back: firmware search path restored to '{Path:l}'", firmwarePathBefore);
             firmwarePathBefore = null;
         }
     }

@@ -23,6 +23,16 @@ internal sealed partial class Installer
 
         var version = loaded.Select(m => m.Version).FirstOrDefault(v => v is not null) ?? live?.Driver.Version ?? "unknown";
         logger.LogInformation("{Modules} loaded at version {Version}; replacing it with {Wanted}", string.Join(", ", loaded.Select(m => m.Name)), version, key.Version);
+        var stuck = loaded.Where(m => !m.Unloadable).ToList();
+        if (stuck.Count > 0)
+        {
+            throw new ModulusException(
+                $"cannot replace driver {version} with {key.Version}: this kernel cannot unload modules ({string.Join(", ", stuck.Select(m => m.Name))} " +
+                $"loaded, and /sys/module/{stuck[0].Name} has no refcnt: the kernel is built without CONFIG_MODULE_UNLOAD). " +
+                $"Reboot the node so that {key.Version} loads first, or roll {key.Version} out with a new node pool.",
+                ExitCodes.DriverInUse);
+        }
+
         await StopPersistencedAsync(cancellationToken);
 
         loaded = [.. names.Select(modules.Get).OfType<LoadedModule>()];

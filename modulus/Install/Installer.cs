@@ -1,3 +1,4 @@
+using Modulus.Cache;
 using Microsoft.Extensions.Logging;
 using Modulus.Core.Artifacts;
 using Modulus.Core.Errors;
@@ -27,16 +28,28 @@ internal sealed partial class Installer(
     private readonly List<string> steps = [];
     private InstallRequest request = null!;
 
+    /// <summary>
+    /// One plan, acquire then swap: read the node's state, get the new artifact into the cache and verify it, and
+    /// only then stop persistenced, unload the old driver and load the new one. A failure before the swap leaves
+    /// the running driver untouched; one after it unloads what this run loaded and restores the firmware path.
+    /// </summary>
     public async Task<InstallOutcome> InstallAsync(InstallRequest install, CancellationToken cancellationToken)
     {
         request = install;
-        var key = new ArtifactKey(install.DriverName, install.DriverVersion, install.ModuleType, install.Arch, install.GardenlinuxVersion, install.KernelRelease);
-        var entry = Path.Combine(install.CacheDir, key.CachePath);
+        var key = install.Key;
+        var entry = new HostCache(install.CacheDir).EntryPath(key);
         using var scope = logger.BeginScope(new Dictionary<string, object>
         {
             ["Driver"] = key.Name, ["DriverVersion"] = key.Version, ["GardenlinuxVersion"] = key.GardenlinuxVersion, ["Kernel"] = key.KernelRelease,
         });
         logger.LogInformation("Installing {Artifact}{DryRun}", key, install.DryRun ? " (dry run: nothing is changed)" : string.Empty);
+
+        var gpus = pci.NvidiaGpus();
+        if (gpus.Count == 0 && !install.SkipGpuCheck)
+        {
+            logger.LogWarning("This node has no NVIDIA GPU (no PCI display/3D function of vendor 10de under {Sys}): nothing is loaded", HostPath("sys/bus/pci/devices"));
+            return new InstallOutcome(entry, AlreadyInstalled: false, steps) { NoGpu = true };
+        }
 
         var cached = TryReadCachedManifest(entry);
         var wanted = (cached?.Modules.Select(m => m.Name) ?? NvidiaModules)
@@ -47,25 +60,27 @@ internal sealed partial class Installer(
             return new InstallOutcome(entry, AlreadyInstalled: true, steps);
         }
 
-        await UnloadOtherVersionAsync(key, cancellationToken);
+        // Acquire: nothing on the node changes until the new artifact is verified in the cache.
         CleanStaging();
         var manifest = await EnsureArtifactAsync(key, entry, cancellationToken);
+        var index = new HostModuleIndex(request.HostRoot, key.KernelRelease);
+        var plan = manifest is null ? [] : PlanModules(entry, manifest, index);
+
+        // Swap.
+        await UnloadOtherVersionAsync(key, cancellationToken);
         if (manifest is null)
         {
-            await Console.Out.WriteLineAsync("(the remaining steps depend on the compiled artifact)");
+            steps.Add("load the compiled artifact's modules, create device nodes, validate, link the driver path (they depend on the compiled artifact)");
             return new InstallOutcome(entry, AlreadyInstalled: false, steps);
         }
 
-        var index = new HostModuleIndex(request.HostRoot, install.KernelRelease);
-        var plan = PlanModules(entry, manifest, index);
-        var gpus = pci.CountNvidiaGpus();
         using (var log = request.DryRun ? null : kernelLog.Follow())
         {
             try
             {
                 LoadModules(entry, manifest, plan, index, log);
-                await CreateDeviceNodesAsync(entry, gpus, cancellationToken);
-                await ValidateAsync(entry, plan, gpus, cancellationToken);
+                await CreateDeviceNodesAsync(entry, gpus.Count, cancellationToken);
+                await ValidateAsync(entry, plan, gpus.Count, cancellationToken);
             }
             catch (Exception e) when (e is ModulusException or IOException or OperationCanceledException)
             {
@@ -75,27 +90,23 @@ internal sealed partial class Installer(
         }
 
         LinkHostDriverPath(entry);
+        await RunLdconfigAsync(cancellationToken);
         await StartPersistencedAsync(entry, cancellationToken);
         RemoveOldCacheEntries(entry);
-        if (install.DryRun)
+        if (!install.DryRun)
         {
-            logger.LogInformation("Dry run: {Steps} step(s) planned for {Artifact}; nothing was changed", steps.Count, key.ArtifactName);
-        }
-        else
-        {
-            logger.LogInformation("{Artifact} is live: {Modules} loaded, {Gpus} GPU(s)", key.ArtifactName, string.Join(", ", plan.Select(m => m.Name)), gpus);
+            logger.LogInformation("{Artifact} is live: {Modules} loaded, {Gpus} GPU(s)", key.ArtifactName, string.Join(", ", plan.Select(m => m.Name)), gpus.Count);
         }
 
         return new InstallOutcome(entry, AlreadyInstalled: false, steps);
     }
 
-    /// <summary>Does <paramref name="change"/>, or with --dry-run only says it would.</summary>
+    /// <summary>Does <paramref name="change"/> and records it; with --dry-run only records it (the command prints the plan).</summary>
     private void Step(string description, Action change)
     {
         steps.Add(description);
         if (request.DryRun)
         {
-            Console.Out.WriteLine("would " + description);
             return;
         }
 
@@ -108,7 +119,6 @@ internal sealed partial class Installer(
         steps.Add(description);
         if (request.DryRun)
         {
-            await Console.Out.WriteLineAsync("would " + description);
             return;
         }
 
@@ -157,7 +167,7 @@ internal sealed partial class Installer(
 
     private void CleanStaging()
     {
-        var staging = Path.Combine(request.CacheDir, ".staging");
+        var staging = new HostCache(request.CacheDir).Staging;
         if (Directory.Exists(staging) && Directory.EnumerateFileSystemEntries(staging).Any())
         {
             Step($"remove leftovers in {staging}", () =>

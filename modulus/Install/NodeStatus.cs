@@ -1,3 +1,4 @@
+using Modulus.Cache;
 using Modulus.Core.Artifacts;
 
 namespace Modulus.Install;
@@ -16,6 +17,9 @@ internal sealed record NodeStatus(
     /// <summary>The outcome of the last install on this node (<c>&lt;cache&gt;/last-install.json</c>), when there was one.</summary>
     public InstallState? LastInstall { get; init; }
 
+    /// <summary>Set when the host is not Garden Linux: what its os-release says instead.</summary>
+    public string? Os { get; init; }
+
     public static async Task<NodeStatus> ReadAsync(IKernelModules modules, string hostRoot, string cacheDir, string hostDriverPath, bool verify, CancellationToken cancellationToken)
     {
         var link = Path.Combine(hostRoot, hostDriverPath.TrimStart('/'), "nvidia");
@@ -27,25 +31,16 @@ internal sealed record NodeStatus(
         var nodes = Directory.Exists(dev) ? Directory.GetFiles(dev, "nvidia*").Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList() : [];
 
         var entries = new List<CacheEntryStatus>();
-        if (Directory.Exists(cacheDir))
+        foreach (var entry in new HostCache(cacheDir).Entries())
         {
-            foreach (var entry in Directory.EnumerateFiles(cacheDir, Manifest.FileName, SearchOption.AllDirectories).Select(Path.GetDirectoryName).Order(StringComparer.Ordinal))
+            var state = !entry.HasManifest ? "incomplete (no manifest.json)" : "not verified";
+            if (verify && entry.HasManifest)
             {
-                var relative = Path.GetRelativePath(cacheDir, entry!);
-                if (relative.Split('/').Length != 3 || relative.StartsWith('.') || relative.StartsWith("build", StringComparison.Ordinal))
-                {
-                    continue;
-                }
-
-                var state = "not verified";
-                if (verify)
-                {
-                    var problems = await ManifestFile.CompareAsync(entry!, await ManifestFile.ReadAsync(entry!, cancellationToken), cancellationToken);
-                    state = problems.Count == 0 ? "verified" : "damaged: " + string.Join("; ", problems.Take(3));
-                }
-
-                entries.Add(new CacheEntryStatus(relative, Path.GetFullPath(entry!) == live, state));
+                var problems = await ManifestFile.CompareAsync(entry.Directory, await ManifestFile.ReadAsync(entry.Directory, cancellationToken), cancellationToken);
+                state = problems.Count == 0 ? "verified" : "damaged: " + string.Join("; ", problems.Take(3));
             }
+
+            entries.Add(new CacheEntryStatus(entry.Name, Path.GetFullPath(entry.Directory) == live, state));
         }
 
         var required = liveManifest?.Modules.Where(m => !Installer.OptionalModules.Contains(m.Name)).ToList() ?? [];
@@ -66,7 +61,11 @@ internal sealed record NodeStatus(
             reason += $"; the last install ({last.Artifact}, {last.At:u}) failed: {last.Message}";
         }
 
-        return new NodeStatus(HostFacts.RunningKernel(), HostFacts.GardenlinuxVersion(hostRoot), loaded, nodes!, live, entries, ready, reason) { LastInstall = last };
+        return new NodeStatus(HostFacts.RunningKernel(), HostFacts.GardenlinuxVersion(hostRoot), loaded, nodes!, live, entries, ready, reason)
+        {
+            LastInstall = last,
+            Os = HostFacts.GardenlinuxVersion(hostRoot) is null ? HostFacts.DescribeOs(hostRoot) : null,
+        };
     }
 }
 

@@ -5,21 +5,30 @@ internal sealed class SysfsKernelModules(string hostRoot) : IKernelModules
 {
     private string Sys(params string[] parts) => Path.Combine([hostRoot, "sys", .. parts]);
 
+    /// <summary>
+    /// A loadable module is loaded when <c>initstate</c> says <c>live</c>; built-ins have a /sys/module dir without
+    /// <c>initstate</c>. A kernel without module unloading (CONFIG_MODULE_UNLOAD off) has no <c>refcnt</c>.
+    /// </summary>
     public LoadedModule? Get(string name)
     {
         var dir = Sys("module", name);
-        if (!Directory.Exists(dir) || !File.Exists(Path.Combine(dir, "refcnt")))
+        var initstate = Path.Combine(dir, "initstate");
+        if (!File.Exists(initstate) || File.ReadAllText(initstate).Trim() != "live")
         {
-            return null; // built-in modules have a /sys/module dir without refcnt
+            return null;
         }
 
         var version = Path.Combine(dir, "version");
         var holders = Path.Combine(dir, "holders");
+        var refcnt = Path.Combine(dir, "refcnt");
         return new LoadedModule(
             name,
             File.Exists(version) ? File.ReadAllText(version).Trim() : null,
-            int.Parse(File.ReadAllText(Path.Combine(dir, "refcnt")).Trim(), System.Globalization.CultureInfo.InvariantCulture),
-            Directory.Exists(holders) ? [.. Directory.EnumerateFileSystemEntries(holders).Select(Path.GetFileName).Order(StringComparer.Ordinal)!] : []);
+            File.Exists(refcnt) ? int.Parse(File.ReadAllText(refcnt).Trim(), System.Globalization.CultureInfo.InvariantCulture) : 0,
+            Directory.Exists(holders) ? [.. Directory.EnumerateFileSystemEntries(holders).Select(Path.GetFileName).Order(StringComparer.Ordinal)!] : [])
+        {
+            Unloadable = File.Exists(refcnt),
+        };
     }
 
     public void Load(string path, string parameters) => NativeKernel.FinitModule(path, parameters);

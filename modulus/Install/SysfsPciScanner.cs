@@ -1,19 +1,27 @@
+using System.Globalization;
+
 namespace Modulus.Install;
 
-/// <summary>Reads <c>&lt;host-root&gt;/sys/bus/pci/devices/*/{vendor,class}</c>.</summary>
+/// <summary>Reads <c>&lt;host-root&gt;/sys/bus/pci/devices/*/{vendor,device,class}</c>.</summary>
 internal sealed class SysfsPciScanner(string hostRoot) : IPciScanner
 {
-    public int CountNvidiaGpus()
+    public IReadOnlyList<PciGpu> NvidiaGpus()
     {
         var devices = Path.Combine(hostRoot, "sys", "bus", "pci", "devices");
         if (!Directory.Exists(devices))
         {
-            return 0;
+            return [];
         }
 
-        return Directory.EnumerateFileSystemEntries(devices).Count(device =>
-            Read(device, "vendor") == "0x10de" && Read(device, "class") is { } cls && (cls.StartsWith("0x0300", StringComparison.Ordinal) || cls.StartsWith("0x0302", StringComparison.Ordinal)));
+        return [.. Directory.EnumerateFileSystemEntries(devices)
+            .Where(device => Read(device, "vendor") == "0x10de" && Read(device, "class") is { } cls &&
+                (cls.StartsWith("0x0300", StringComparison.Ordinal) || cls.StartsWith("0x0302", StringComparison.Ordinal)))
+            .Select(device => new PciGpu(Path.GetFileName(device), ParseHex(Read(device, "device"))))
+            .OrderBy(g => g.Address, StringComparer.Ordinal)];
     }
+
+    private static int ParseHex(string? value) =>
+        value is not null && int.TryParse(value.StartsWith("0x", StringComparison.Ordinal) ? value[2..] : value, NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var id) ? id : 0;
 
     private static string? Read(string device, string file)
     {

@@ -27,6 +27,13 @@ internal sealed class NodeReporter(INodeApi api, string node, ILogger logger)
         await api.CreateNodeEventAsync(Node, "Warning", reason, message, cancellationToken);
     });
 
+    /// <summary>The node has no NVIDIA GPU: nothing was loaded, the ready label says false.</summary>
+    public Task ReportNoGpuAsync(string message, CancellationToken cancellationToken) => BestEffortAsync("report the missing GPU", async () =>
+    {
+        await api.PatchNodeLabelsAsync(Node, new Dictionary<string, string?> { [ReadyLabel] = "false" }, cancellationToken);
+        await api.CreateNodeEventAsync(Node, "Warning", "NvidiaGpuNotFound", message, cancellationToken);
+    });
+
     /// <summary>The driver is no longer live: the ready label goes.</summary>
     public Task ReportGoneAsync(string why, CancellationToken cancellationToken) => BestEffortAsync("remove the ready label", async () =>
     {

@@ -133,6 +133,7 @@ public sealed class ChartIntegrationTests : IDisposable
         ((string?)dev["image"]).Should().Be("ghcr.io/gardenlinux/gardenlinux/kmodbuild:arm64-1592.3");
         var modulus = Containers(ds, "containers").Should().ContainSingle().Subject!;
         Env(modulus).Should().Contain(e => (string?)e["name"] == "MODULUS_S3_ENDPOINT" && (string?)e["value"] == "https://s3.example.internal");
+        Env(modulus).Should().Contain(e => (string?)e["name"] == "MODULUS_DRIVER_SOURCE_SHA256" && (string?)e["value"] == "aef1764f8e0e086d0b111ca6315b83ad92c5aa92221fc3dc6a4b24a2b286d433");
     }
 
     [Theory(Timeout = TestTimeouts.Quick)]
@@ -164,6 +165,7 @@ public sealed class ChartIntegrationTests : IDisposable
     [InlineData("nvidiaInstaller.moduleType=closed", "nvidiaInstaller.moduleType")]
     [InlineData("arch=x86_64", "arch")]
     [InlineData("nvidiaInstaller.hostDriverPath=relative/path", "nvidiaInstaller.hostDriverPath: Does not match pattern")]
+    [InlineData("nvidiaInstaller.driverSourceSha256=abc123", "nvidiaInstaller.driverSourceSha256: Does not match pattern")]
     public async Task Rejects_malformed_values_at_template_time_with_a_schema_message(string set, string message)
     {
         var (code, run) = await Helm.RunAsync("template", "gpu", Helm.Chart, "-f", Values("installer.yaml", InstallerValues), "--set", set);

@@ -64,6 +64,16 @@ public sealed class CompileIntegrationTests : IDisposable
             "bin/nvidia-modprobe", "bin/nvidia-persistenced", "lib/modules/" + KernelUnderTest.Release + "/modules.dep"]);
         manifest.Files.Select(f => f.Path).Should().NotContain(p => p.Contains("nvidia-installer.txt"));
         AssertFilesMatch(artifact, manifest);
+        manifest.Build.Should().BeEquivalentTo(new
+        {
+            DriverSource = "file://" + runfile,
+            DriverSourceSha256 = Convert.ToHexStringLower(SHA256.HashData(await File.ReadAllBytesAsync(runfile))),
+            KernelHeaders = $"/usr/src/linux-headers-{KernelUnderTest.Release}",
+            ModulesStripped = true,
+        }, o => o.ExcludingMissingMembers());
+        manifest.Build.KernelSource.Should().EndWith("-common");
+        manifest.Build.ModuleBytes.Should().BeLessThan(manifest.Build.ModuleBytesBeforeStrip!.Value);
+        run.Output.Should().NotContain("carries no userspace");
     }
 
     [Fact(Timeout = TestTimeouts.Build)]
@@ -71,13 +81,15 @@ public sealed class CompileIntegrationTests : IDisposable
     {
         var runfile = await FakeNvidiaRunfile.CreateAsync("550.54.14", dir.Combine("runs"));
 
-        var (code, run) = await Modulus("compile", "--local-builder", "--driver-source", runfile,
+        var (code, run) = await Modulus("compile", "--local-builder", "--driver-source", runfile, "--keep-debug-info",
             "--driver-version", "550.54.14", "--gardenlinux-version", "1592.3", "--cache-dir", Cache);
 
         code.Should().Be(0, run.Output);
         var artifact = Path.Combine(Cache, "1592.3", KernelUnderTest.Release, "nvidia-550.54.14-proprietary-amd64");
         var manifest = ReadManifest(artifact);
         manifest.Driver.ModuleType.Should().Be("proprietary");
+        manifest.Build.ModulesStripped.Should().BeFalse("--keep-debug-info");
+        manifest.Build.ModuleBytes.Should().Be(manifest.Build.ModuleBytesBeforeStrip);
         (await ModinfoField(Path.Combine(artifact, manifest.Modules[0].Path), "license")).Should().Be("NVIDIA");
     }
 
@@ -103,6 +115,8 @@ public sealed class CompileIntegrationTests : IDisposable
     [InlineData("--kernel-version", "../6.1")]
     [InlineData("--arch", "x86_64")]
     [InlineData("--module-type", "closed")]
+    [InlineData("--driver-version", "５５０.１")]
+    [InlineData("--driver-source-sha256", "not-a-checksum")]
     public async Task Rejects_bad_input_with_exit_2_naming_the_option_before_any_work(string option, string value)
     {
         var args = new Dictionary<string, string>
@@ -117,6 +131,42 @@ public sealed class CompileIntegrationTests : IDisposable
         code.Should().Be(2, run.Output);
         run.Stderr.Should().Contain(option).And.Contain("expected");
         Directory.Exists(Cache).Should().BeFalse("nothing is done before the input is valid");
+    }
+
+    [Fact(Timeout = TestTimeouts.Build)]
+    public async Task Refuses_a_driver_source_whose_sha256_differs_before_running_it()
+    {
+        var runfile = await FakeNvidiaRunfile.CreateAsync("999.1.2", dir.Combine("runs"));
+        var marker = dir.Combine("ran");
+        await File.AppendAllTextAsync(runfile, string.Empty);
+        var script = await File.ReadAllTextAsync(runfile);
+        await File.WriteAllTextAsync(runfile, script.Replace("#!/bin/sh\n", $"#!/bin/sh\ntouch {marker}\n", StringComparison.Ordinal));
+        var wrong = new string('0', 64);
+
+        var (code, run) = await Modulus("compile", "--local-builder", "--driver-source", runfile, "--driver-source-sha256", wrong,
+            "--driver-version", "999.1.2", "--gardenlinux-version", "1877.3", "--module-type", "open", "--cache-dir", Cache);
+
+        code.Should().Be(2, run.Output);
+        var actual = Convert.ToHexStringLower(SHA256.HashData(await File.ReadAllBytesAsync(runfile)));
+        run.Stderr.Should().Contain($"has SHA-256 {actual}, not the expected {wrong} (--driver-source-sha256); it was not run");
+        File.Exists(marker).Should().BeFalse("the .run never ran");
+        Directory.Exists(Path.Combine(Cache, "1877.3")).Should().BeFalse();
+    }
+
+    [Fact(Timeout = TestTimeouts.Build)]
+    public async Task The_stand_in_runfile_needs_the_source_tree_like_nvidias_and_fails_the_same_way_without_sysout()
+    {
+        var runfile = await FakeNvidiaRunfile.CreateAsync("999.1.2", dir.Combine("runs"));
+        var extracted = dir.Combine("extract");
+        (await ChildProcess.RunAsync("sh", [runfile, "-x", "--target", extracted])).ExitCode.Should().Be(0);
+        var headers = new Modulus.DevBuilder.Recipes.KernelHeadersLocator("/").Select(null);
+        headers.Source.Should().NotBe(headers.Path, "Debian splits its headers into a build dir and a -common source dir");
+
+        var (code, run) = await ChildProcess.RunAsync("make", ["-C", Path.Combine(extracted, "kernel-open"), $"SYSSRC={headers.Path}", "modules"],
+            new Dictionary<string, string?> { ["LC_ALL"] = "C", ["LANG"] = "C" }, timeout: TimeSpan.FromMinutes(2));
+
+        code.Should().NotBe(0);
+        run.Output.Should().MatchRegex(@"nv_stdarg\.h:\d+:\d+: fatal error: stdarg\.h: No such file or directory", "this is how NVIDIA's real build fails with SYSSRC alone");
     }
 
     [Fact(Timeout = TestTimeouts.Quick)]

@@ -15,12 +15,8 @@ public sealed class InstallVmIntegrationTests : IDisposable
     public void Dispose() => dir.Dispose();
 
     [Fact(Timeout = TestTimeouts.Vm)]
-    public async Task Installs_in_a_real_kernel_does_nothing_twice_refuses_a_held_driver_and_upgrades()
+    public async Task Installs_in_a_real_kernel_does_nothing_twice_refuses_a_held_driver_upgrades_keeps_the_driver_when_the_new_one_is_missing_and_rolls_back_a_failed_load()
     {
-        var modulus = Path.Combine(Repo.Root, ".cache", "vm", "modulus", "modulus");
-        var kernel = Path.Combine(Repo.Root, ".tools", "vm", "vmlinuz-" + KernelUnderTest.Release);
-        File.Exists(modulus).Should().BeTrue($"`make test` publishes the self-contained modulus to {modulus}");
-        File.Exists(kernel).Should().BeTrue($"`make test` (.ci/install-prereqs.sh) unpacks the kernel to {kernel}");
         var root = dir.Combine("root");
         Manifest? first = null;
         foreach (var version in new[] { "999.1.2", "999.2.0" })
@@ -32,22 +28,9 @@ public sealed class InstallVmIntegrationTests : IDisposable
             first ??= await ManifestFile.ReadAsync(Path.Combine(dir.Combine("cache"), "1877.3", KernelUnderTest.Release, $"nvidia-{version}-open-amd64"), CancellationToken.None);
         }
 
-        Directory.CreateDirectory(Path.Combine(root, "opt", "modulus"));
-        File.Copy(modulus, Path.Combine(root, "opt", "modulus", "modulus"));
-        File.Copy(Path.Combine(Repo.Root, "tests", "vm", "init.sh"), Path.Combine(root, "init"));
-        File.SetUnixFileMode(Path.Combine(root, "init"), (UnixFileMode)0x1ED);
-        var initramfs = dir.Combine("initramfs.cpio");
-        var (built, build) = await ChildProcess.RunAsync("sh", [Path.Combine(Repo.Root, "tests", "vm", "build-initramfs.sh"), root, initramfs]);
-        built.Should().Be(0, build.Output);
+        QemuVm.AddModulusAndInit(root, "init.sh");
+        var serial = await QemuVm.BootAsync(root, dir.Path);
 
-        var (exit, vm) = await ChildProcess.RunAsync("qemu-system-x86_64",
-            ["-accel", "tcg", "-m", "1536", "-smp", "2", "-kernel", kernel, "-initrd", initramfs, "-append", "console=ttyS0 panic=-1 quiet",
-             "-nographic", "-no-reboot", "-monitor", "none"], timeout: TimeSpan.FromMinutes(5));
-
-        var serial = vm.Output;
-        exit.Should().Be(0, serial);
-        serial.Should().NotContain("Kernel panic");
-        serial.Should().Contain("MODULUS-VM: booted " + KernelUnderTest.Release);
         serial.Should().Contain("MODULUS-VM: install-1 exit=0", serial);
         var loaded = Marker(serial, "modules").Split(' ', StringSplitOptions.RemoveEmptyEntries).Reverse(); // /proc/modules lists the newest first
         loaded.Should().Equal(first!.Modules.Select(m => m.Name), "modules load in the manifest's order");
@@ -58,14 +41,19 @@ public sealed class InstallVmIntegrationTests : IDisposable
         serial.Should().Contain("MODULUS-VM: upgrade-held exit=4");
         serial.Should().Contain("MODULUS-VM: upgrade exit=0").And.Contain("MODULUS-VM: version 999.2.0");
         serial.Should().Contain("ready:               yes (nvidia 999.2.0 is live)").And.Contain("MODULUS-VM: status exit=0");
-        serial.Should().Contain("MODULUS-VM: done");
+
+        serial.Should().Contain("MODULUS-VM: not-in-store exit=3", "the store has no 999.3.0");
+        Marker(serial, "version-after-missing").Should().Be("999.2.0", "the running driver is untouched when the new one cannot be had");
+        serial.Should().Contain("MODULUS-VM: status-after-missing exit=0");
+
+        serial.Should().Contain("no NVIDIA GPU on this node (no PCI display/3D function of vendor 10de): nothing was loaded").And.Contain("MODULUS-VM: no-gpu exit=0");
+        Marker(serial, "version-after-no-gpu").Should().Be("999.2.0");
+
+        serial.Should().Contain("MODULUS-VM: rmmod exit=0");
+        serial.Should().Contain("MODULUS-VM: third-fails exit=1").And.Contain("nvidia-fixture: nvidia-drm refuses to load (fail_init=1)");
+        serial.Should().Contain("Rolled back: unloaded nvidia_modeset").And.Contain("Rolled back: unloaded nvidia,");
+        Marker(serial, "modules-after-failure").Should().Be("[]", "the two modules loaded before the failing third are unloaded again");
     }
 
-    private static string Marker(string serial, string name)
-    {
-        var prefix = $"MODULUS-VM: {name} ";
-        var line = serial.Split('\n').FirstOrDefault(l => l.Contains(prefix, StringComparison.Ordinal))
-            ?? throw new InvalidOperationException($"no '{prefix}' marker on the serial console:\n{serial}");
-        return line[(line.IndexOf(prefix, StringComparison.Ordinal) + prefix.Length)..].Trim();
-    }
+    private static string Marker(string serial, string name) => QemuVm.Marker(serial, name);
 }

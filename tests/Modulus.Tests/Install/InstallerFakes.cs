@@ -12,12 +12,26 @@ internal sealed class FakeKernelModules(Func<string, string?> versionOf) : IKern
 
     public string? FirmwarePath { get; private set; }
 
+    /// <summary>Module name → errno its load fails with, after <see cref="KernelSays"/> is logged.</summary>
+    public Dictionary<string, int> Failures { get; } = [];
+
+    /// <summary>What the kernel logs when a load fails (the test's <see cref="FakeKernelLog"/> lines).</summary>
+    public List<string>? KernelLog { get; set; }
+
+    public List<string> KernelSays { get; } = [];
+
     public LoadedModule? Get(string name) => Loaded.GetValueOrDefault(name);
 
     public void Load(string path, string parameters)
     {
         var name = Path.GetFileNameWithoutExtension(path).Replace('-', '_');
         Calls.Add($"load {name}{(parameters.Length > 0 ? " " + parameters : string.Empty)}");
+        if (Failures.TryGetValue(name, out var errno))
+        {
+            KernelLog?.AddRange(KernelSays);
+            throw new IOException($"loading {path} failed: errno {errno}", errno);
+        }
+
         Loaded[name] = new LoadedModule(name, versionOf(path), 0, []);
     }
 
@@ -49,9 +63,10 @@ internal sealed class FakeDeviceNodes : IDeviceNodes
     public void Create(string name, int major, int minor) => Nodes[name] = (major, minor);
 }
 
-internal sealed class FakePciScanner(int gpus) : IPciScanner
+/// <summary>NVIDIA GPUs on made-up PCI addresses; H100s (10de:2330) unless the test gives device ids.</summary>
+internal sealed class FakePciScanner(int gpus, int deviceId = 0x2330) : IPciScanner
 {
-    public int CountNvidiaGpus() => gpus;
+    public IReadOnlyList<PciGpu> NvidiaGpus() => [.. Enumerable.Range(0, gpus).Select(i => new PciGpu($"0000:{0x17 + i:x2}:00.0", deviceId))];
 }
 
 /// <summary>Answers `nvidia-smi -L` with the given number of GPUs; every other program succeeds silently.</summary>

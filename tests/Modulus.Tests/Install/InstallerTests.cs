@@ -9,7 +9,7 @@ using Modulus.Tests.Fixtures;
 namespace Modulus.Tests.Install;
 
 /// <summary>Every branch of the install sequence, with fakes for the kernel, /dev, PCI and programs.</summary>
-public sealed class InstallerTests : IDisposable
+public sealed partial class InstallerTests : IDisposable
 {
     private const string Kernel = "6.6.62-cloud-amd64";
     private readonly TempDirectory dir = new();
@@ -22,6 +22,7 @@ public sealed class InstallerTests : IDisposable
     {
         store = new FileStore(dir.Combine("store"));
         kernel = new FakeKernelModules(path => path.Contains("999.2.0", StringComparison.Ordinal) ? "999.2.0" : "999.1.2");
+        kernel.KernelLog = kernelLog.Lines;
         Directory.CreateDirectory(dir.Combine("host"));
     }
 
@@ -35,8 +36,7 @@ public sealed class InstallerTests : IDisposable
 
     private InstallRequest Request(string version = "999.1.2", bool dryRun = false) => new()
     {
-        DriverName = "nvidia", DriverVersion = version, ModuleType = "open", Arch = "amd64", GardenlinuxVersion = "1877.3",
-        KernelRelease = Kernel, CacheDir = Cache, HostRoot = dir.Combine("host"), DryRun = dryRun,
+        Key = new ArtifactKey("nvidia", version, "open", "amd64", "1877.3", Kernel), CacheDir = Cache, HostRoot = dir.Combine("host"), DryRun = dryRun,
         ModuleParameters = new Dictionary<string, string> { ["nvidia"] = "NVreg_EnableGpuFirmware=0" },
     };
 
@@ -44,14 +44,16 @@ public sealed class InstallerTests : IDisposable
         new(kernel, devices, new FakePciScanner(gpus), kernelLog, new FakeProcessRunner(smiGpus), withStore ?? store, compile, NullLogger.Instance);
 
     /// <summary>Publishes a small artifact of NVIDIA's four modules (not real ELF: the fake kernel does not read them).</summary>
-    private async Task<string> PublishAsync(string version)
+    private Task<string> PublishAsync(string version) => PublishAsync(version, ["nvidia", "nvidia-modeset", "nvidia-drm", "nvidia-uvm"], new Dictionary<string, string[]>());
+
+    /// <summary>Publishes an artifact of <paramref name="names"/> (in load order) whose manifest records <paramref name="depends"/>.</summary>
+    private async Task<string> PublishAsync(string version, string[] names, IReadOnlyDictionary<string, string[]> depends)
     {
         var artifact = dir.Combine("build-" + version);
         var modules = Path.Combine(artifact, "lib", "modules", Kernel);
         Directory.CreateDirectory(modules);
         Directory.CreateDirectory(Path.Combine(artifact, "bin"));
         Directory.CreateDirectory(Path.Combine(artifact, "firmware", "nvidia", version));
-        var names = new[] { "nvidia", "nvidia-modeset", "nvidia-drm", "nvidia-uvm" };
         foreach (var name in names)
         {
             await File.WriteAllTextAsync(Path.Combine(modules, $"{name}.ko"), $"{name} {version}");
@@ -63,7 +65,8 @@ public sealed class InstallerTests : IDisposable
         {
             Driver = new DriverInfo("nvidia", version, "open", "nvidia-runfile"), GardenlinuxVersion = "1877.3", KernelRelease = Kernel, Arch = "amd64",
             Files = await ArtifactScanner.ScanFilesAsync(artifact, CancellationToken.None),
-            Modules = [.. names.Select(n => new ModuleEntry(n.Replace('-', '_'), $"lib/modules/{Kernel}/{n}.ko", Kernel + " SMP mod_unload "))],
+            Modules = [.. names.Select(n => new ModuleEntry(n.Replace('-', '_'), $"lib/modules/{Kernel}/{n}.ko", Kernel + " SMP mod_unload ")
+                { Depends = depends.GetValueOrDefault(n.Replace('-', '_'), []) })],
             Build = new BuildInfo("test", "test", "gcc", DateTimeOffset.UtcNow, 1), CreatedAt = DateTimeOffset.UtcNow,
         };
         await ManifestFile.WriteAsync(artifact, manifest, CancellationToken.None);

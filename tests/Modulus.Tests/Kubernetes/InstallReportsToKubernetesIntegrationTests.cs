@@ -34,6 +34,11 @@ public sealed class InstallReportsToKubernetesIntegrationTests : IAsyncLifetime
             users: [ { name: installer, user: { token: installer-token } } ]
             """);
         Directory.CreateDirectory(dir.Combine("host"));
+        var gpu = dir.Combine("host", "sys", "bus", "pci", "devices", "0000:17:00.0");
+        Directory.CreateDirectory(gpu);
+        await File.WriteAllTextAsync(Path.Combine(gpu, "vendor"), "0x10de\n");
+        await File.WriteAllTextAsync(Path.Combine(gpu, "device"), "0x2330\n");
+        await File.WriteAllTextAsync(Path.Combine(gpu, "class"), "0x030200\n");
 
         var (code, run) = await ChildProcess.RunAsync(Repo.Modulus, [
             "install", "--driver-version", "550.127.08", "--kernel-version", "6.6.62-cloud-amd64", "--host-root", dir.Combine("host"),
@@ -47,5 +52,30 @@ public sealed class InstallReportsToKubernetesIntegrationTests : IAsyncLifetime
         ((string?)ev["type"]).Should().Be("Warning");
         ((string?)ev["message"]).Should().Contain("nvidia-550.127.08-proprietary-amd64/manifest.json");
         api.Requests.Should().OnlyContain(r => r.Authorization == "Bearer installer-token");
+    }
+
+    [Fact(Timeout = TestTimeouts.Quick)]
+    public async Task A_node_without_an_nvidia_gpu_loads_nothing_exits_0_and_says_so_to_kubernetes()
+    {
+        api.Labels["os-version"] = "1592.3";
+        var kubeconfig = dir.Combine("kubeconfig");
+        await File.WriteAllTextAsync(kubeconfig, $$"""
+            current-context: test
+            contexts: [ { name: test, context: { cluster: standin, user: installer } } ]
+            clusters: [ { name: standin, cluster: { server: "{{api.Server}}" } } ]
+            users: [ { name: installer, user: { token: installer-token } } ]
+            """);
+        Directory.CreateDirectory(dir.Combine("host", "sys", "bus", "pci", "devices"));
+
+        var (code, run) = await ChildProcess.RunAsync(Repo.Modulus, [
+            "install", "--driver-version", "580.159.04", "--kernel-version", "6.6.62-cloud-amd64", "--host-root", dir.Combine("host"),
+            "--cache-dir", dir.Combine("cache"), "--store", "file://" + dir.Combine("store"), "--node-name", "cpu-node-1", "--kubeconfig", kubeconfig]);
+
+        code.Should().Be(0, "a node without a GPU is no reason to crash-loop the pod: " + run.Output);
+        run.Stdout.Should().Contain("no NVIDIA GPU on this node").And.Contain("nothing was loaded");
+        api.Labels["modulus.gardenlinux.io/nvidia-driver-ready"].Should().Be("false");
+        var ev = JsonNode.Parse(api.Requests.Single(r => r.Method == "POST").Body)!;
+        ((string?)ev["reason"]).Should().Be("NvidiaGpuNotFound");
+        Directory.Exists(dir.Combine("cache", "1592.3")).Should().BeFalse("nothing was fetched");
     }
 }

@@ -19,6 +19,8 @@ public sealed class InputValidatorTests
     [InlineData("550")]
     [InlineData("550.1.2.3")]
     [InlineData("550.1\n")]
+    [InlineData("５５０.１２７")] // full-width digits: \d would take them
+    [InlineData("550.1234567890")]
     public void Rejects_malformed_driver_versions_naming_the_option_and_the_form(string version)
     {
         var act = () => InputValidator.DriverVersion(version);
@@ -60,4 +62,17 @@ public sealed class InputValidatorTests
     public void Keeps_control_characters_out_of_the_message() =>
         FluentActions.Invoking(() => InputValidator.DriverVersion("1.2\u001b[31m"))
             .Should().Throw<InvalidInputException>().Which.Message.Should().NotContain("\u001b");
+
+    [Fact]
+    public void Caps_the_length_of_a_kernel_release() =>
+        FluentActions.Invoking(() => InputValidator.KernelRelease("6." + new string('1', 200)))
+            .Should().Throw<InvalidInputException>().WithMessage("--kernel-version*not valid*");
+
+    [Fact]
+    public void Takes_a_sha256_of_64_hex_digits_in_lower_case_and_refuses_anything_else()
+    {
+        InputValidator.Sha256(new string('A', 64)).Should().Be(new string('a', 64));
+        FluentActions.Invoking(() => InputValidator.Sha256(new string('a', 63)))
+            .Should().Throw<InvalidInputException>().WithMessage("--driver-source-sha256 '*' is not valid: expected a SHA-256 checksum: 64 hex digits");
+    }
 }
