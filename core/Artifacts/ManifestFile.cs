@@ -38,8 +38,11 @@ public static class ManifestFile
     public static async Task WriteAsync(string directory, Manifest manifest, CancellationToken cancellationToken)
     {
         var path = Path.Combine(directory, Manifest.FileName);
-        var temp = path + ".tmp";
-        await using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+
+        // A fresh name created with O_EXCL, never through an existing file or link; rename(2) then replaces the
+        // name manifest.json itself, a symlink included, without following it.
+        var temp = Path.Combine(directory, $".{Manifest.FileName}.{Guid.NewGuid():N}.tmp");
+        await using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
         {
             await stream.WriteAsync(Serialize(manifest), cancellationToken);
             await stream.FlushAsync(cancellationToken);

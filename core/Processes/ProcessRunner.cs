@@ -101,9 +101,11 @@ public sealed class ProcessRunner(ILogger<ProcessRunner> logger) : IProcessRunne
             return;
         }
 
-        logger.LogInformation("Stopping {Program} (pid {Pid}): SIGTERM, SIGKILL after {Grace} s",
-            spec.Program, process.Id, spec.KillGracePeriod.TotalSeconds);
-        _ = NativeSignals.Kill(process.Id, NativeSignals.SIGTERM);
+        // A group of its own is stopped as a whole: kill(-pgid) reaches make and every compiler it started.
+        var target = spec.OwnProcessGroup ? -process.Id : process.Id;
+        logger.LogInformation("Stopping {Program} (pid {Pid}{Group}): SIGTERM, SIGKILL after {Grace} s",
+            spec.Program, process.Id, spec.OwnProcessGroup ? ", its whole process group" : string.Empty, spec.KillGracePeriod.TotalSeconds);
+        _ = NativeSignals.Kill(target, NativeSignals.SIGTERM);
         using var grace = new CancellationTokenSource(spec.KillGracePeriod);
         try
         {
@@ -114,11 +116,29 @@ public sealed class ProcessRunner(ILogger<ProcessRunner> logger) : IProcessRunne
             process.Kill(entireProcessTree: true);
             await process.WaitForExitAsync(CancellationToken.None);
         }
+
+        if (spec.OwnProcessGroup)
+        {
+            _ = NativeSignals.Kill(target, NativeSignals.SIGKILL); // stragglers the leader left behind
+        }
     }
+
+    /// <summary>
+    /// The group leader for <see cref="ProcessSpec.OwnProcessGroup"/>: <c>setsid sh -c GUARD</c> runs the command
+    /// in a new session whose id is the leader's pid; a watcher in the group kills the group once the guard process
+    /// is gone (a SIGKILLed dev-builder leaves no make running). Polls once a second; the command itself is waited for.
+    /// </summary>
+    private const string GroupGuard =
+        "guard=$1; shift; " +
+        "if [ \"$guard\" -gt 0 ]; then ( while kill -0 \"$guard\" 2>/dev/null; do sleep 1; done; kill -KILL 0 ) & watcher=$!; fi; " +
+        "\"$@\"; status=$?; [ -n \"${watcher:-}\" ] && kill \"$watcher\" 2>/dev/null; exit $status";
+
+    private static readonly string[] SetsidLocations = ["/usr/bin/setsid", "/bin/setsid"];
 
     private static ProcessStartInfo CreateStartInfo(ProcessSpec spec)
     {
-        var info = new ProcessStartInfo(spec.Program)
+        var setsid = spec.OwnProcessGroup ? SetsidLocations.FirstOrDefault(File.Exists) : null;
+        var info = new ProcessStartInfo(setsid ?? spec.Program)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -126,6 +146,14 @@ public sealed class ProcessRunner(ILogger<ProcessRunner> logger) : IProcessRunne
             UseShellExecute = false,
             WorkingDirectory = spec.WorkingDirectory ?? string.Empty,
         };
+        if (setsid is not null)
+        {
+            foreach (var argument in new[] { "sh", "-c", GroupGuard, "modulus-group", spec.GuardPid.ToString(System.Globalization.CultureInfo.InvariantCulture), spec.Program })
+            {
+                info.ArgumentList.Add(argument);
+            }
+        }
+
         foreach (var argument in spec.Arguments)
         {
             info.ArgumentList.Add(argument);

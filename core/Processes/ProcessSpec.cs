@@ -14,6 +14,15 @@ public sealed record ProcessSpec(string Program, IReadOnlyList<string> Arguments
     /// <summary>Time between SIGTERM and SIGKILL when the caller cancels.</summary>
     public TimeSpan KillGracePeriod { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Run in a process group of its own (<c>setsid</c>), stopped as a whole on cancel (SIGTERM, then SIGKILL to
+    /// the group), and killed as a whole when process <see cref="GuardPid"/> is gone.
+    /// </summary>
+    public bool OwnProcessGroup { get; init; }
+
+    /// <summary>With <see cref="OwnProcessGroup"/>: the process whose death ends the group (dev-builder itself); 0 for none.</summary>
+    public int GuardPid { get; init; }
+
     /// <summary>How many of the last stderr lines a failure carries.</summary>
     public int StderrTailLines { get; init; } = 20;
 

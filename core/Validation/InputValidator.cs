@@ -30,6 +30,28 @@ public static partial class InputValidator
     public static string Sha256(string? value, string option = "--driver-source-sha256") =>
         Check(value, option, Sha256Pattern(), "a SHA-256 checksum: 64 hex digits").ToLowerInvariant();
 
+    /// <summary>A driver source as dev-builder resolves it: an absolute path, or a file://, http:// or https:// URI.</summary>
+    public static string DriverSource(string value, string option = "--driver-source")
+    {
+        var ok = value.Length is > 0 and <= 4096 && !value.Any(char.IsControl) &&
+            (value.StartsWith('/') || (Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.Scheme is "file" or "http" or "https" && (uri.Scheme != "file" || uri.LocalPath.StartsWith('/'))));
+        return ok ? value : throw new InvalidInputException(
+            $"{option} '{Printable(value)}' is not valid: expected an absolute path or a file://, http:// or https:// URI, as the dev container sees it");
+    }
+
+    /// <summary>A directory option that must name something: not empty, no control characters.</summary>
+    public static string Directory(string? value, string option)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            throw new InvalidInputException($"{option} is required: expected a directory");
+        }
+
+        return value.Any(char.IsControl)
+            ? throw new InvalidInputException($"{option} '{Printable(value)}' is not valid: expected a directory path")
+            : value;
+    }
+
     /// <summary>The arch Modulus uses for the machine it runs on.</summary>
     public static string HostArch() => System.Runtime.InteropServices.RuntimeInformation.OSArchitecture switch
     {

@@ -27,8 +27,13 @@ internal sealed partial class NvidiaRunfileRecipe(SourceFetcher fetcher, RecipeS
         context.Source = await fetcher.FetchAsync(spec.Source ?? DefaultSource(spec.Arch, spec.Version), spec.SourceSha256, context.WorkDir, context.Say, cancellationToken);
         var runfile = context.Source.Path;
 
+        if (spec.SourceSha256 is null)
+        {
+            RequireMakeself(runfile, context.Source.Source);
+        }
+
         var extracted = Path.Combine(context.WorkDir, "extract");
-        await steps.RunAsync(context, "sh", [runfile, "-x", "--target", extracted], cancellationToken);
+        await steps.RunQuietlyAsync(context, "sh", [runfile, "-x", "--target", extracted], $"extracting {Path.GetFileName(runfile)}", cancellationToken);
 
         var kernelDir = Path.Combine(extracted, spec.ModuleType == "open" ? "kernel-open" : "kernel");
         if (!Directory.Exists(kernelDir))
@@ -55,6 +60,29 @@ internal sealed partial class NvidiaRunfileRecipe(SourceFetcher fetcher, RecipeS
 
         CollectFirmware(context, extracted);
         await steps.DepmodAsync(context, cancellationToken);
+    }
+
+    /// <summary>
+    /// A .run is run with sh, so without an expected checksum it must at least look like NVIDIA's: a shell script
+    /// made by Makeself (its header says so in the first 16 KiB). Anything else is refused before it runs.
+    /// </summary>
+    private static void RequireMakeself(string path, string source)
+    {
+        var head = new byte[16 << 10];
+        int length;
+        using (var file = File.OpenRead(path))
+        {
+            length = file.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        }
+
+        var text = System.Text.Encoding.Latin1.GetString(head, 0, length);
+        if (!text.StartsWith("#!", StringComparison.Ordinal) || !text.Contains("Makeself", StringComparison.Ordinal))
+        {
+            throw new ModulusException(
+                $"driver source '{source}' does not look like NVIDIA's .run (a Makeself shell archive: '#!' and 'Makeself' in its first 16 KiB), so it is not run. " +
+                "Pass the NVIDIA-Linux-<arch>-<version>.run package, or --driver-source-sha256 with its checksum to run this file anyway.",
+                ExitCodes.InvalidInput);
+        }
     }
 
     private static int CollectPrograms(BuildContext context, string extracted)

@@ -17,8 +17,26 @@ internal sealed class RecipeSteps(IProcessRunner runner)
     public Task<ProcessResult> RunAsync(BuildContext context, string program, IReadOnlyList<string> arguments, CancellationToken cancellationToken, string? workingDirectory = null)
     {
         context.Say("$ " + new ProcessSpec(program, arguments).CommandLine);
-        var spec = new ProcessSpec(program, arguments) { WorkingDirectory = workingDirectory, Environment = BuildEnvironment };
+        var spec = new ProcessSpec(program, arguments) { WorkingDirectory = workingDirectory, Environment = BuildEnvironment, OwnProcessGroup = true, GuardPid = Environment.ProcessId };
         return runner.RunAsync(spec, context.OnOutput, cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs a program whose output is not shown, in the log or in an error (only its exit code): for unpacking a
+    /// driver source, whose output may echo the file's content.
+    /// </summary>
+    public async Task RunQuietlyAsync(BuildContext context, string program, IReadOnlyList<string> arguments, string what, CancellationToken cancellationToken)
+    {
+        var spec = new ProcessSpec(program, arguments)
+        {
+            Environment = BuildEnvironment, ValidateExitCode = false, StderrTailLines = 0, OwnProcessGroup = true, GuardPid = Environment.ProcessId,
+        };
+        context.Say("$ " + spec.CommandLine + " (output not shown)");
+        var result = await runner.RunAsync(spec, null, cancellationToken);
+        if (result.ExitCode != 0)
+        {
+            throw new CommandFailedException(spec.CommandLine + $" ({what}; its output is not shown, as it may repeat the file's content)", result.ExitCode, []);
+        }
     }
 
     /// <summary>make with one job per core.</summary>

@@ -19,14 +19,17 @@ internal static class ServeCommand
         var workDir = new Option<string?>("--work-dir") { Description = "Scratch space for extracting and compiling (default: a new dir below the system temp dir)" };
         var heartbeat = new Option<double>("--heartbeat-interval") { Description = "Seconds between heartbeats", DefaultValueFactory = _ => 5 };
         var sysroot = new Option<string>("--sysroot") { Description = "Root under which kernel headers are looked up", DefaultValueFactory = _ => "/" };
-        var command = new Command("serve", "Serve build requests from modulus over the FIFOs in the cmd dir") { cmdDir, outDir, workDir, heartbeat, sysroot };
+        var parentPid = new Option<int>("--parent-pid") { Description = "Stop when this process (the modulus that started a local dev-builder) is gone" };
+        var command = new Command("serve", "Serve build requests from modulus over the FIFOs in the cmd dir") { cmdDir, outDir, workDir, heartbeat, sysroot, parentPid };
         command.SetAction((result, cancellationToken) =>
         {
             var options = new ServeOptions
             {
                 CmdDir = Path.GetFullPath(result.GetValue(cmdDir)!),
                 OutDir = Path.GetFullPath(result.GetValue(outDir)!),
-                WorkDir = Path.GetFullPath(result.GetValue(workDir) ?? Directory.CreateTempSubdirectory("dev-builder-work-").FullName),
+                WorkDir = result.GetValue(workDir) is { } given ? Path.GetFullPath(given) : WorkDirs.CreateDefault(),
+                OwnsWorkDir = result.GetValue(workDir) is null,
+                ParentPid = result.GetValue(parentPid),
                 HeartbeatInterval = TimeSpan.FromSeconds(Math.Max(0.05, result.GetValue(heartbeat))),
                 Sysroot = result.GetValue(sysroot)!,
             };
@@ -36,6 +39,22 @@ internal static class ServeCommand
     }
 
     public static async Task<int> RunAsync(ServeOptions options, CancellationToken cancellationToken)
+    {
+        WorkDirs.RemoveLeftovers(options.WorkDir);
+        try
+        {
+            return await HostAsync(options, cancellationToken);
+        }
+        finally
+        {
+            if (options.OwnsWorkDir)
+            {
+                WorkDirs.TryDelete(options.WorkDir);
+            }
+        }
+    }
+
+    private static async Task<int> HostAsync(ServeOptions options, CancellationToken cancellationToken)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
@@ -53,6 +72,10 @@ internal static class ServeCommand
         builder.Services.AddSingleton<Builder>();
         builder.Services.AddSingleton<PipeServer>();
         builder.Services.AddHostedService<PipeServerService>();
+        if (options.ParentPid > 0)
+        {
+            builder.Services.AddHostedService<ParentWatchService>();
+        }
 
         using var host = builder.Build();
         await host.RunAsync(cancellationToken);

@@ -9,6 +9,12 @@ internal sealed record ServeOptions
 
     public required string WorkDir { get; init; }
 
+    /// <summary>The work dir is the default one this dev-builder made: it is removed when it stops.</summary>
+    public bool OwnsWorkDir { get; init; }
+
+    /// <summary>Stop when this process is no longer the parent (a local dev-builder whose modulus was killed); 0: never.</summary>
+    public int ParentPid { get; init; }
+
     public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Root below which kernel headers are looked up; "/" but in tests.</summary>

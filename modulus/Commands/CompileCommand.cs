@@ -44,7 +44,7 @@ internal static class CompileCommand
                 // Everything is validated before any work.
                 var kind = InputValidator.DriverKind(parsed.GetValue(driverKind));
                 var version = InputValidator.DriverVersion(parsed.GetValue(driverVersion));
-                var source = parsed.GetValue(driverSource);
+                var source = parsed.GetValue(driverSource) is { } given ? InputValidator.DriverSource(given) : null;
                 var request = new CompileRequest
                 {
                     DriverKind = kind,
@@ -57,7 +57,7 @@ internal static class CompileCommand
                     DriverSource = source,
                     DriverSourceSha256 = parsed.GetValue(driverSourceSha256) is { } sha ? InputValidator.Sha256(sha) : null,
                     KeepDebugInfo = parsed.GetValue(keepDebugInfo),
-                    CacheDir = Path.GetFullPath(parsed.GetValue(cacheDir)!),
+                    CacheDir = Path.GetFullPath(InputValidator.Directory(parsed.GetValue(cacheDir), "--cache-dir")),
                     CmdDir = parsed.GetValue(cmdDir) is { } c ? Path.GetFullPath(c) : null,
                     LocalBuilder = parsed.GetValue(localBuilder),
                     Force = parsed.GetValue(force),
@@ -78,7 +78,7 @@ internal static class CompileCommand
                     throw new InvalidInputException("--driver-source is required for --driver-kind kbuild: a directory or tarball of module sources");
                 }
 
-                using var artifactStore = store.Create(parsed, loggers, required: false);
+                using var artifactStore = store.Create(parsed, loggers, required: false, writes: true);
                 var compiler = new Compiler(new ProcessRunner(loggers.CreateLogger<ProcessRunner>()), new ArtifactWriter(loggers.CreateLogger<ArtifactWriter>()), loggers.CreateLogger<Compiler>());
                 return await RunAsync(request, compiler, artifactStore, Console.Out, token);
             },

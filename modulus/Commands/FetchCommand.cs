@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Microsoft.Extensions.Logging;
 using Modulus.Core.Errors;
+using Modulus.Core.Validation;
 using Modulus.Distribution;
 using Modulus.Storage;
 
@@ -21,7 +22,7 @@ internal static class FetchCommand
             async (loggers, token) =>
             {
                 var key = keyOptions.Resolve(parsed);
-                var destination = parsed.GetValue(to) ?? throw new InvalidInputException("--to is required: the directory the artifact lands in");
+                var destination = Path.GetFullPath(InputValidator.Directory(parsed.GetValue(to), "--to"));
                 using var artifactStore = store.Create(parsed, loggers, required: true)!;
                 var fetcher = new Fetcher(artifactStore, loggers.CreateLogger<Fetcher>());
                 var manifest = await fetcher.TryReadManifestAsync(key, token)

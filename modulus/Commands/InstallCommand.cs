@@ -53,7 +53,7 @@ internal static class InstallCommand
         command.SetAction((parsed, cancellationToken) => CommandHost.RunAsync(
             async (loggers, token) =>
             {
-                var root = Path.GetFullPath(parsed.GetValue(hostRoot)!);
+                var root = Path.GetFullPath(InputValidator.Directory(parsed.GetValue(hostRoot), "--host-root"));
                 var name = InputValidator.DriverName(parsed.GetValue(driverName));
                 var version = InputValidator.DriverVersion(parsed.GetValue(driverVersion));
                 using var api = parsed.GetValue(nodeName) is null ? null : KubernetesClientFactory.TryCreate(parsed.GetValue(kubeconfig), loggers.CreateLogger<KubernetesClient>());
@@ -75,7 +75,7 @@ internal static class InstallCommand
                 var request = new InstallRequest
                 {
                     Key = key,
-                    CacheDir = Path.GetFullPath(parsed.GetValue(cacheDir)!),
+                    CacheDir = Path.GetFullPath(InputValidator.Directory(parsed.GetValue(cacheDir), "--cache-dir")),
                     HostRoot = root,
                     HostDriverPath = parsed.GetValue(hostDriverPath)!,
                     ModuleParameters = ModuleParameters.Parse(parsed.GetValue(parameters)),
@@ -86,14 +86,14 @@ internal static class InstallCommand
                     KeepCacheEntries = parsed.GetValue(keep) is >= 0 and var k ? k : throw new InvalidInputException("--keep-cache-entries must be 0 or more"),
                 };
                 var compileRequest = parsed.GetValue(allowCompilation)
-                    ? CompileRequest.For(key, kind, parsed.GetValue(driverSource), request.CacheDir, parsed.GetValue(cmdDir) is { } c ? Path.GetFullPath(c) : null, parsed.GetValue(localBuilder))
+                    ? CompileRequest.For(key, kind, parsed.GetValue(driverSource) is { } src ? InputValidator.DriverSource(src) : null, request.CacheDir, parsed.GetValue(cmdDir) is { } c ? Path.GetFullPath(c) : null, parsed.GetValue(localBuilder))
                     : null;
                 if (compileRequest is not null && compileRequest.LocalBuilder == (compileRequest.CmdDir is not null))
                 {
                     throw new InvalidInputException("--allow-compilation needs exactly one of --cmd-dir DIR and --local-builder");
                 }
 
-                using var artifactStore = store.Create(parsed, loggers, required: false);
+                using var artifactStore = store.Create(parsed, loggers, required: false, writes: true);
                 var runner = new ProcessRunner(loggers.CreateLogger<ProcessRunner>());
                 var logger = loggers.CreateLogger<Installer>();
                 Func<CancellationToken, Task<string>>? compile = compileRequest is null ? null : async t =>

@@ -24,7 +24,7 @@ internal static class PublishCommand
                     throw new InvalidInputException($"--from {dir} has no manifest.json; pass a cache entry such as /opt/modulus/cache/<gl>/<kernel>/<artifact>");
                 }
 
-                using var artifactStore = store.Create(parsed, loggers, required: true)!;
+                using var artifactStore = store.Create(parsed, loggers, required: true, writes: true)!;
                 var manifest = await new Publisher(artifactStore, loggers.CreateLogger<Publisher>()).PublishAsync(dir, token);
                 await Console.Out.WriteLineAsync($"published {manifest.Key} to {artifactStore.Location}");
                 await Console.Out.WriteLineAsync($"  manifest: {StoreLayout.ManifestKey(manifest.Key)}");

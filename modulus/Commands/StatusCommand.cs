@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using Modulus.Core.Errors;
+using Modulus.Core.Validation;
 using Modulus.Core.Pipes;
 using Modulus.Install;
 
@@ -23,8 +24,8 @@ internal static class StatusCommand
         command.SetAction((parsed, cancellationToken) => CommandHost.RunAsync(
             async (_, token) =>
             {
-                var root = Path.GetFullPath(parsed.GetValue(hostRoot)!);
-                var status = await NodeStatus.ReadAsync(new SysfsKernelModules(root), root, Path.GetFullPath(parsed.GetValue(cacheDir)!), parsed.GetValue(hostDriverPath)!, parsed.GetValue(verify), token);
+                var root = Path.GetFullPath(InputValidator.Directory(parsed.GetValue(hostRoot), "--host-root"));
+                var status = await NodeStatus.ReadAsync(new SysfsKernelModules(root), root, Path.GetFullPath(InputValidator.Directory(parsed.GetValue(cacheDir), "--cache-dir")), parsed.GetValue(hostDriverPath)!, parsed.GetValue(verify), token);
                 if (parsed.GetValue(json))
                 {
                     await Console.Out.WriteLineAsync(JsonSerializer.Serialize(status, ProtocolJson.Indented));

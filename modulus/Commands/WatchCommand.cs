@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Modulus.Core.Errors;
+using Modulus.Core.Validation;
 using Modulus.Core.Logging;
 using Modulus.Install;
 using Modulus.Kubernetes;
@@ -38,8 +39,8 @@ internal static class WatchCommand
             var builder = Host.CreateApplicationBuilder();
             builder.Logging.ClearProviders();
             builder.Logging.AddSerilog(ModulusLogging.CreateLogger(), dispose: true);
-            var root = Path.GetFullPath(parsed.GetValue(hostRoot)!);
-            builder.Services.AddSingleton(new NodeWatcherOptions(root, Path.GetFullPath(parsed.GetValue(cacheDir)!), parsed.GetValue(hostDriverPath)!, TimeSpan.FromSeconds(seconds)));
+            var root = Path.GetFullPath(InputValidator.Directory(parsed.GetValue(hostRoot), "--host-root"));
+            builder.Services.AddSingleton(new NodeWatcherOptions(root, Path.GetFullPath(InputValidator.Directory(parsed.GetValue(cacheDir), "--cache-dir")), parsed.GetValue(hostDriverPath)!, TimeSpan.FromSeconds(seconds)));
             builder.Services.AddSingleton<IKernelModules>(new SysfsKernelModules(root));
             builder.Services.AddSingleton<INodeApi>(sp => KubernetesClientFactory.TryCreate(parsed.GetValue(kubeconfig), sp.GetRequiredService<ILogger<KubernetesClient>>())
                 ?? throw new InvalidInputException("modulus watch needs the Kubernetes API: no service account token and no kubeconfig were found"));

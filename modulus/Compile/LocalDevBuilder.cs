@@ -43,7 +43,8 @@ internal sealed class LocalDevBuilder : IAsyncDisposable
         }
 
         var cmd = new CmdDir(Directory.CreateTempSubdirectory("modulus-cmd-").FullName);
-        var spec = new ProcessSpec(executable, ["serve", "--cmd-dir", cmd.Path, "--out-dir", outDir])
+        // --parent-pid: it stops by itself when this modulus is killed (SIGKILL leaves no chance to stop it).
+        var spec = new ProcessSpec(executable, ["serve", "--cmd-dir", cmd.Path, "--out-dir", outDir, "--parent-pid", Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)])
         {
             ValidateExitCode = false,
             KillGracePeriod = TimeSpan.FromSeconds(15),

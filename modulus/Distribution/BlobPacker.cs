@@ -18,17 +18,22 @@ internal static class BlobPacker
 
     private static readonly DateTimeOffset FixedTime = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
-    public static async Task<(string Sha256, long Size)> PackAsync(string artifactDir, IReadOnlyList<FileEntry> files, string target, CancellationToken cancellationToken)
+    /// <summary>Packs the listed files and, last, <paramref name="manifestJson"/> as manifest.json (from memory: the directory's own is not touched).</summary>
+    public static async Task<(string Sha256, long Size)> PackAsync(string artifactDir, IReadOnlyList<FileEntry> files, byte[] manifestJson, string target, CancellationToken cancellationToken)
     {
         await using var file = new FileStream(target, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
         await using var hashing = new HashingStream(file, writing: true);
         await using (var gzip = new GZipStream(hashing, Level, leaveOpen: true))
         await using (var tar = new TarWriter(gzip, TarEntryFormat.Ustar, leaveOpen: true))
         {
-            foreach (var path in files.Select(f => f.Path).Append(Manifest.FileName))
+            foreach (var path in files.Select(f => f.Path))
             {
                 await WriteEntryAsync(tar, artifactDir, path, cancellationToken);
             }
+
+            await tar.WriteEntryAsync(
+                new UstarTarEntry(TarEntryType.RegularFile, Manifest.FileName) { DataStream = new MemoryStream(manifestJson), ModificationTime = FixedTime, Mode = (UnixFileMode)0x1A4 },
+                cancellationToken);
         }
 
         await hashing.FlushAsync(cancellationToken);

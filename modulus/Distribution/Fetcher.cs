@@ -51,7 +51,8 @@ internal sealed class Fetcher(IArtifactStore store, ILogger logger)
         var parent = Path.GetDirectoryName(destination)!;
         var createdParent = !Directory.Exists(parent);
         Directory.CreateDirectory(parent);
-        var staging = Path.Combine(parent, $".{Path.GetFileName(destination)}.fetch-{Guid.NewGuid():N}");
+        RemoveStaleStaging(parent, Path.GetFileName(destination));
+        var staging = Path.Combine(parent, $".{Path.GetFileName(destination)}.fetch-{Environment.ProcessId}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(staging);
         try
         {
@@ -84,6 +85,12 @@ internal sealed class Fetcher(IArtifactStore store, ILogger logger)
     public async Task ExtractVerifiedAsync(Manifest manifest, string directory, CancellationToken cancellationToken)
     {
         var blob = manifest.Blob ?? throw new IntegrityException($"the manifest of {manifest.Key} names no blob; it was never published completely");
+        var needed = manifest.Files.Sum(f => f.Size) + SafeTarExtractor.MaxManifestBytes / 16;
+        if (new DriveInfo(Path.GetFullPath(directory)).AvailableFreeSpace is var free && free < needed)
+        {
+            throw DiskFull(manifest, directory, needed, free);
+        }
+
         await using var raw = await store.OpenReadAsync(blob.Key, cancellationToken);
         using var progress = new TransferProgress($"downloading {blob.Key}", blob.Size, logger);
         await using var hashing = new HashingStream(raw, writing: false, progress);
@@ -92,7 +99,11 @@ internal sealed class Fetcher(IArtifactStore store, ILogger logger)
         try
         {
             await using var gzip = new GZipStream(hashing, CompressionMode.Decompress, leaveOpen: true);
-            extracted = await SafeTarExtractor.ExtractAsync(gzip, directory, cancellationToken);
+            extracted = await SafeTarExtractor.ExtractAsync(gzip, directory, manifest.Files, cancellationToken);
+        }
+        catch (IOException e) when (e.HResult is ENOSPC or EDQUOT)
+        {
+            throw DiskFull(manifest, directory, manifest.Files.Sum(f => f.Size), new DriveInfo(Path.GetFullPath(directory)).AvailableFreeSpace);
         }
         catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException or IntegrityException or IOException)
         {
@@ -126,6 +137,13 @@ internal sealed class Fetcher(IArtifactStore store, ILogger logger)
         CheckAgainstManifest(manifest, extracted!);
     }
 
+    private const int ENOSPC = 28;
+    private const int EDQUOT = 122;
+
+    private static ModulusException DiskFull(Manifest manifest, string directory, long needed, long free) => new(
+        $"no space left for {manifest.Key.ArtifactName} in {Path.GetDirectoryName(Path.GetFullPath(directory))}: it needs {needed / 1048576.0:F1} MiB, " +
+        $"{free / 1048576.0:F1} MiB are free. Free space there (old cache entries: modulus status lists them) or use another --cache-dir/--to; nothing was changed.");
+
     private static void CheckAgainstManifest(Manifest manifest, IReadOnlyDictionary<string, SafeTarExtractor.Extracted> extracted)
     {
         var problems = new List<string>();
@@ -150,19 +168,44 @@ internal sealed class Fetcher(IArtifactStore store, ILogger logger)
         }
     }
 
+    /// <summary>
+    /// Puts <paramref name="staging"/> in place of <paramref name="destination"/>: one <c>renameat2(RENAME_EXCHANGE)</c>
+    /// when it exists, so a reader sees the old tree or the new one and never nothing; a plain rename otherwise.
+    /// Kernels or filesystems without RENAME_EXCHANGE get the two renames, old one aside first.
+    /// </summary>
     private static void Swap(string staging, string destination)
     {
-        string? old = null;
-        if (Directory.Exists(destination))
+        if (!Directory.Exists(destination))
         {
-            old = Path.Combine(Path.GetDirectoryName(destination)!, $".{Path.GetFileName(destination)}.old-{Guid.NewGuid():N}");
-            Directory.Move(destination, old);
+            Directory.Move(staging, destination);
+            return;
         }
 
-        Directory.Move(staging, destination);
-        if (old is not null)
+        if (AtomicRename.TryExchange(staging, destination))
         {
-            Directory.Delete(old, recursive: true);
+            Directory.Delete(staging, recursive: true); // now the old tree
+            return;
+        }
+
+        var old = Path.Combine(Path.GetDirectoryName(destination)!, $".{Path.GetFileName(destination)}.old-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        Directory.Move(destination, old);
+        Directory.Move(staging, destination);
+        Directory.Delete(old, recursive: true);
+    }
+
+    /// <summary>Staging and aside dirs of earlier fetches to this destination whose process is gone (killed mid-fetch).</summary>
+    private void RemoveStaleStaging(string parent, string name)
+    {
+        foreach (var dir in Directory.EnumerateDirectories(parent, $".{name}.*"))
+        {
+            var rest = Path.GetFileName(dir)[(name.Length + 2)..];
+            var parts = rest.Split('-');
+            if (parts.Length >= 3 && parts[0] is "fetch" or "old" && int.TryParse(parts[1], System.Globalization.CultureInfo.InvariantCulture, out var pid)
+                && pid != Environment.ProcessId && !Directory.Exists($"/proc/{pid}"))
+            {
+                logger.LogInformation("Removing {Dir}, left by an interrupted fetch (process {Pid} is gone)", dir, pid);
+                Directory.Delete(dir, recursive: true);
+            }
         }
     }
 }

@@ -12,8 +12,12 @@ namespace Modulus.Distribution;
 /// </summary>
 internal sealed class Publisher(IArtifactStore store, ILogger logger)
 {
+    /// <summary>Unfinished uploads older than this are a killed publisher's, not a racing one's.</summary>
+    public static readonly TimeSpan StaleWriteAge = TimeSpan.FromHours(1);
+
     public async Task<Manifest> PublishAsync(string artifactDir, CancellationToken cancellationToken)
     {
+        using var exclusive = LockFor(artifactDir);
         var manifest = await ManifestFile.ReadAsync(artifactDir, cancellationToken);
         var problems = await ManifestFile.CompareAsync(artifactDir, manifest, cancellationToken);
         if (problems.Count > 0)
@@ -22,13 +26,15 @@ internal sealed class Publisher(IArtifactStore store, ILogger logger)
         }
 
         var key = manifest.Key;
-        var spool = Path.Combine(Path.GetTempPath(), $"modulus-blob-{Guid.NewGuid():N}.tar.gz");
+        await RemoveStaleWritesAsync(key, cancellationToken);
+        var spool = Spool.Create();
         try
         {
             // The blob's name is its hash, known only once it is packed: it is spooled to local disk, never held in memory.
-            var inner = manifest with { Blob = null };
-            await ManifestFile.WriteAsync(artifactDir, inner, cancellationToken);
-            var (sha256, size) = await BlobPacker.PackAsync(artifactDir, manifest.Files, spool, cancellationToken);
+            // The manifest inside the blob has no blob (it cannot name its own hash); the directory's manifest is only
+            // rewritten once the store has committed.
+            var inner = ManifestFile.Serialize(manifest with { Blob = null });
+            var (sha256, size) = await BlobPacker.PackAsync(artifactDir, manifest.Files, inner, spool, cancellationToken);
             var blobKey = StoreLayout.BlobKey(key, sha256);
             if (await store.GetSizeAsync(blobKey, cancellationToken) == size)
             {
@@ -50,6 +56,67 @@ internal sealed class Publisher(IArtifactStore store, ILogger logger)
         finally
         {
             File.Delete(spool);
+        }
+    }
+
+    /// <summary>What a killed publish of this artifact left in the store an hour ago or more; a failure here never fails the publish.</summary>
+    private async Task RemoveStaleWritesAsync(ArtifactKey key, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var removed = await store.RemoveStaleWritesAsync($"{key.StorePath}/", StaleWriteAge, cancellationToken);
+            if (removed > 0)
+            {
+                logger.LogInformation("Removed {Count} unfinished upload(s) of {Artifact} older than {Hours} h from {Store}", removed, key.ArtifactName, StaleWriteAge.TotalHours, store.Location);
+            }
+        }
+        catch (StoreException e)
+        {
+            logger.LogWarning("Could not look for unfinished uploads of {Artifact} in {Store} ({Error}); a bucket lifecycle rule for incomplete multipart uploads removes them", key.ArtifactName, store.Location, e.Message);
+        }
+    }
+
+    /// <summary>
+    /// One publish of a directory at a time: an exclusive lock (flock, released when the process dies) on
+    /// <c>.&lt;dir&gt;.publish-lock</c> beside it, outside the artifact so it is never part of one.
+    /// </summary>
+    private static FileStream? LockFor(string artifactDir)
+    {
+        var full = Path.GetFullPath(artifactDir.TrimEnd('/'));
+        var path = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.publish-lock");
+        try
+        {
+            return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null; // a read-only parent: publish without the lock
+        }
+        catch (IOException e) when (File.Exists(path))
+        {
+            throw new ModulusException($"another publish of {full} is running (it holds {path}); wait for it to finish, then run this one again if it is still needed ({e.Message})");
+        }
+    }
+
+    /// <summary>Spooled blobs live in one directory, named by the publishing process, so that leftovers of a killed publish are found and removed.</summary>
+    internal static class Spool
+    {
+        public static string Directory => Path.Combine(Path.GetTempPath(), "modulus-spool");
+
+        /// <summary>A new spool file path; first removes the spool files of processes that no longer run.</summary>
+        public static string Create()
+        {
+            System.IO.Directory.CreateDirectory(Directory);
+            foreach (var leftover in System.IO.Directory.EnumerateFiles(Directory, "blob-*.tar.gz"))
+            {
+                var pid = Path.GetFileName(leftover).Split('-')[1];
+                if (int.TryParse(pid, System.Globalization.CultureInfo.InvariantCulture, out var id) && id != Environment.ProcessId && !System.IO.Directory.Exists($"/proc/{id}"))
+                {
+                    File.Delete(leftover);
+                }
+            }
+
+            return Path.Combine(Directory, $"blob-{Environment.ProcessId}-{Guid.NewGuid():N}.tar.gz");
         }
     }
 }

@@ -1,22 +1,36 @@
 using System.Formats.Tar;
 using System.Security.Cryptography;
+using Modulus.Core.Artifacts;
 using Modulus.Core.Errors;
 
 namespace Modulus.Distribution;
 
 /// <summary>
-/// Extracts a blob's tar stream into an empty directory and trusts none of it: refuses absolute paths, '..',
-/// symlinks that point outside the artifact (or are written through), hard links, device nodes, FIFOs, setuid and
-/// setgid bits, and repeated names. Returns what was extracted, with each regular file's SHA-256.
+/// Extracts a blob's tar stream into an empty directory and trusts none of it (docs/store.md, "Extraction rules").
+/// Every entry is checked against the manifest that was read first, before a byte of it is written: it must be
+/// listed, with the listed type, size, mode and link target, else extraction stops at once (which also bounds a
+/// decompression bomb to the manifest's sizes). Refused outright: absolute paths, '..', hard links, device nodes,
+/// FIFOs, setuid/setgid bits, repeated names, names of Modulus' own temporary files, entries written through a
+/// symlink, and symlinks whose target — resolved through the links extracted so far — leaves the artifact.
+/// Files are created with O_CREAT|O_EXCL (never through an existing name or link). Returns what was extracted.
 /// </summary>
 internal static class SafeTarExtractor
 {
+    /// <summary>The longest manifest.json a blob may carry (it is not listed in itself).</summary>
+    public const long MaxManifestBytes = 16 << 20;
+
+    private const int MaxLinkHops = 40;
+
     public sealed record Extracted(string Path, string? Sha256, long Size, UnixFileMode Mode, string? LinkTarget);
 
-    public static async Task<IReadOnlyDictionary<string, Extracted>> ExtractAsync(Stream tarStream, string root, CancellationToken cancellationToken)
+    public static async Task<IReadOnlyDictionary<string, Extracted>> ExtractAsync(
+        Stream tarStream, string root, IReadOnlyList<FileEntry> listed, CancellationToken cancellationToken)
     {
         root = Path.GetFullPath(root);
+        var expected = listed.ToDictionary(f => f.Path, StringComparer.Ordinal);
+        var directories = listed.SelectMany(f => Parents(f.Path)).ToHashSet(StringComparer.Ordinal);
         var extracted = new Dictionary<string, Extracted>(StringComparer.Ordinal);
+        var links = new Dictionary<string, string>(StringComparer.Ordinal);
         await using var reader = new TarReader(tarStream, leaveOpen: true);
         while (await reader.GetNextEntryAsync(copyData: false, cancellationToken) is { } entry)
         {
@@ -41,19 +55,46 @@ internal static class SafeTarExtractor
             switch (entry.EntryType)
             {
                 case TarEntryType.Directory:
+                    if (!directories.Contains(name))
+                    {
+                        throw Refuse(name, "is a directory the manifest does not imply");
+                    }
+
                     CheckParents(root, target, name);
                     Directory.CreateDirectory(target);
                     continue;
                 case TarEntryType.RegularFile or TarEntryType.V7RegularFile:
+                    CheckListedFile(name, entry, mode, expected);
                     CheckParents(root, target, name);
-                    extracted[name] = await WriteFileAsync(entry, name, target, mode, cancellationToken);
+                    var file = await WriteFileAsync(entry, name, target, mode, cancellationToken);
+                    if (expected.TryGetValue(name, out var want) && file.Sha256 != want.Sha256)
+                    {
+                        throw Refuse(name, $"has sha256 {file.Sha256}, the manifest says {want.Sha256}");
+                    }
+
+                    extracted[name] = file;
                     continue;
                 case TarEntryType.SymbolicLink:
-                    CheckParents(root, target, name);
                     var link = entry.LinkName;
-                    if (Path.IsPathRooted(link) || !IsInside(root, Path.GetFullPath(Path.Combine(Path.GetDirectoryName(target)!, link))))
+                    if (!expected.TryGetValue(name, out var listedLink) || listedLink.LinkTarget is null)
                     {
-                        throw Refuse(name, $"is a symlink to '{link}', outside the artifact");
+                        throw Refuse(name, $"is a symlink (to '{link}') the manifest does not list as one");
+                    }
+
+                    if (listedLink.LinkTarget != link)
+                    {
+                        throw Refuse(name, $"is a symlink to '{link}', the manifest says '{listedLink.LinkTarget}'");
+                    }
+
+                    CheckParents(root, target, name);
+                    links[name] = link;
+                    foreach (var (from, to) in links)
+                    {
+                        // A new link may change where an earlier one leads: check them all against the links as they are now.
+                        if (Path.IsPathRooted(to) || !ResolvesInside(from, to, links))
+                        {
+                            throw Refuse(from, $"is a symlink to '{to}', outside the artifact{(from == name ? string.Empty : $" once '{name}' links to '{link}'")}");
+                        }
                     }
 
                     Directory.CreateDirectory(Path.GetDirectoryName(target)!);
@@ -74,11 +115,42 @@ internal static class SafeTarExtractor
         return extracted;
     }
 
+    /// <summary>A regular file must be listed as one, with the listed size and mode; manifest.json itself is bounded in size.</summary>
+    private static void CheckListedFile(string name, TarEntry entry, UnixFileMode mode, Dictionary<string, FileEntry> expected)
+    {
+        if (name == Manifest.FileName)
+        {
+            if (entry.Length > MaxManifestBytes)
+            {
+                throw Refuse(name, $"is {entry.Length} bytes, more than a manifest may be ({MaxManifestBytes})");
+            }
+
+            return;
+        }
+
+        if (!expected.TryGetValue(name, out var want) || want.LinkTarget is not null)
+        {
+            throw Refuse(name, want is null ? "is not in the manifest" : $"is a regular file, the manifest lists a symlink to '{want.LinkTarget}'");
+        }
+
+        if (entry.Length != want.Size)
+        {
+            throw Refuse(name, $"is {entry.Length} bytes, the manifest says {want.Size}");
+        }
+
+        if (ArtifactScanner.FormatMode(mode) != want.Mode)
+        {
+            throw Refuse(name, $"has mode {ArtifactScanner.FormatMode(mode)}, the manifest says {want.Mode}");
+        }
+    }
+
     private static async Task<Extracted> WriteFileAsync(TarEntry entry, string name, string target, UnixFileMode mode, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         long size = 0;
+
+        // CreateNew is O_CREAT|O_EXCL: it fails on any existing name, a symlink included, and never follows one.
         await using (var file = new FileStream(target, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
         {
             if (entry.DataStream is { } data)
@@ -107,12 +179,71 @@ internal static class SafeTarExtractor
             throw Refuse(raw, "is an absolute or malformed path");
         }
 
-        if (name.Split('/').Any(part => part is ".." or "." or ""))
+        var parts = name.Split('/');
+        if (parts.Any(part => part is ".." or "." or ""))
         {
             throw Refuse(raw, "has '..', '.' or empty path segments");
         }
 
+        if (parts.Any(IsTemporaryName))
+        {
+            throw Refuse(raw, "is named like one of Modulus' own temporary files");
+        }
+
         return name;
+    }
+
+    /// <summary>What Modulus names its own scratch files: manifest.json.tmp, *.tmp, .fetch-*, .old-*, .staging.</summary>
+    public static bool IsTemporaryName(string part) =>
+        part.EndsWith(".tmp", StringComparison.Ordinal) || part.Contains(".fetch-", StringComparison.Ordinal) ||
+        part.Contains(".old-", StringComparison.Ordinal) || part == ".staging";
+
+    /// <summary>
+    /// Whether the link <paramref name="from"/> → <paramref name="to"/> stays inside the artifact when every link in
+    /// <paramref name="links"/> is followed wherever the path passes through it (as the kernel would resolve it).
+    /// </summary>
+    private static bool ResolvesInside(string from, string to, Dictionary<string, string> links)
+    {
+        var path = new List<string>(from.Split('/')[..^1]);
+        var pending = new LinkedList<string>(to.Split('/'));
+        var hops = 0;
+        while (pending.First is { } next)
+        {
+            pending.RemoveFirst();
+            var part = next.Value;
+            if (part is "" or ".")
+            {
+                continue;
+            }
+
+            if (part == "..")
+            {
+                if (path.Count == 0)
+                {
+                    return false;
+                }
+
+                path.RemoveAt(path.Count - 1);
+                continue;
+            }
+
+            path.Add(part);
+            if (links.TryGetValue(string.Join('/', path), out var through))
+            {
+                if (++hops > MaxLinkHops || Path.IsPathRooted(through))
+                {
+                    return false;
+                }
+
+                path.RemoveAt(path.Count - 1);
+                foreach (var inner in through.Split('/').Reverse())
+                {
+                    pending.AddFirst(inner);
+                }
+            }
+        }
+
+        return true;
     }
 
     /// <summary>No entry may be written through a symlink that an earlier entry made.</summary>
@@ -124,6 +255,14 @@ internal static class SafeTarExtractor
             {
                 throw Refuse(name, "would be written through a symlink");
             }
+        }
+    }
+
+    private static IEnumerable<string> Parents(string path)
+    {
+        for (var i = path.IndexOf('/'); i > 0; i = path.IndexOf('/', i + 1))
+        {
+            yield return path[..i];
         }
     }
 

@@ -53,6 +53,23 @@ internal sealed class FileStore(string root) : IArtifactStore
         return Task.FromResult(keys);
     }
 
+    public Task<int> RemoveStaleWritesAsync(string prefix, TimeSpan olderThan, CancellationToken cancellationToken)
+    {
+        var start = PathOf(prefix.TrimEnd('/'));
+        var removed = 0;
+        if (Directory.Exists(start))
+        {
+            foreach (var temp in Directory.EnumerateFiles(start, ".tmp-*", SearchOption.AllDirectories)
+                .Where(t => File.GetLastWriteTimeUtc(t) < DateTime.UtcNow - olderThan))
+            {
+                File.Delete(temp);
+                removed++;
+            }
+        }
+
+        return Task.FromResult(removed);
+    }
+
     public void Dispose()
     {
     }

@@ -20,6 +20,13 @@ internal interface IArtifactStore : IDisposable
 
     Task PutBytesAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Removes what interrupted writes below <paramref name="prefix"/> left, once older than <paramref name="olderThan"/>
+    /// (so a writer still at work is never hurt): unfinished multipart uploads on S3, temp files in a file store.
+    /// Returns how many were removed.
+    /// </summary>
+    Task<int> RemoveStaleWritesAsync(string prefix, TimeSpan olderThan, CancellationToken cancellationToken);
+
     /// <summary>Every key below <paramref name="prefix"/>, in no particular order.</summary>
     Task<IReadOnlyList<string>> ListAsync(string prefix, CancellationToken cancellationToken);
 }

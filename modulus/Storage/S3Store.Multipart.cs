@@ -41,6 +41,20 @@ internal sealed partial class S3Store
         }
     }
 
+    /// <summary>Aborts multipart uploads below <paramref name="prefix"/> initiated before <paramref name="olderThan"/> ago (a killed publish's).</summary>
+    public async Task<int> RemoveStaleWritesAsync(string prefix, TimeSpan olderThan, CancellationToken cancellationToken)
+    {
+        var listed = await CallAsync("list uploads", prefix, token =>
+            client.ListMultipartUploadsAsync(new ListMultipartUploadsRequest { BucketName = options.Bucket, Prefix = FullKey(prefix) }, token), cancellationToken);
+        var stale = (listed.MultipartUploads ?? []).Where(u => u.Initiated is { } at && at.ToUniversalTime() < DateTime.UtcNow - olderThan).ToList();
+        foreach (var upload in stale)
+        {
+            await AbortAsync(RelativeKey(upload.Key), upload.UploadId);
+        }
+
+        return stale.Count;
+    }
+
     private async Task AbortAsync(string key, string uploadId)
     {
         try

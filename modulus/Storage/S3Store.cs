@@ -27,7 +27,10 @@ internal sealed partial class S3Store : IArtifactStore, IDisposable
         {
             ForcePathStyle = options.ForcePathStyle,
             MaxErrorRetry = 0,
-            Timeout = TimeSpan.FromMinutes(5),
+
+            // Bounded calls (docs/store.md): a connect timeout in the handler, and a timeout per attempt in CallAsync.
+            HttpClientFactory = new BoundedHttpClientFactory(options.ConnectTimeout),
+            Timeout = System.Threading.Timeout.InfiniteTimeSpan,
 
             // Only what S3 requires: S3-compatible services (and s3rver) mishandle the SDK's checksum trailers.
             RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
@@ -44,12 +47,27 @@ internal sealed partial class S3Store : IArtifactStore, IDisposable
         }
 
         client = options.AccessKeyId is null
-            ? new AmazonS3Client(config)
+            ? new AmazonS3Client(DefaultCredentials(config), config)
             : options.SessionToken is null
                 ? new AmazonS3Client(new BasicAWSCredentials(options.AccessKeyId, options.SecretAccessKey), config)
                 : new AmazonS3Client(new SessionAWSCredentials(options.AccessKeyId, options.SecretAccessKey, options.SessionToken), config);
 
         retry = Retries.Create(options.MaxAttempts, options.RetryBaseDelay, options.RetryMaxDelay, IsTransient, logger, "S3 call");
+    }
+
+    /// <summary>The SDK's default chain (web identity, profiles, container and instance metadata), resolved now: none is an input error.</summary>
+    private static AWSCredentials DefaultCredentials(AmazonS3Config config)
+    {
+        try
+        {
+            return Amazon.Runtime.Credentials.DefaultAWSCredentialsIdentityResolver.GetCredentials(config);
+        }
+        catch (AmazonClientException e)
+        {
+            throw new InvalidInputException(
+                "no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, pass --s3-credentials-dir (the chart mounts driverBucketSecret there), " +
+                $"or give the pod a role (web identity, instance profile). The SDK's default chain found none: {e.Message}");
+        }
     }
 
     public string Location => $"s3://{options.Bucket}/{options.Prefix}" + (options.Endpoint is null ? string.Empty : $" at {options.Endpoint}");
@@ -72,7 +90,7 @@ internal sealed partial class S3Store : IArtifactStore, IDisposable
         try
         {
             var response = await CallAsync("read", key, token => client.GetObjectAsync(options.Bucket, FullKey(key), token), cancellationToken);
-            return new ResponseStream(response);
+            return new ResponseStream(response, options.RequestTimeout, $"{FullKey(key)} in bucket {options.Bucket}{(options.Endpoint is null ? string.Empty : " at " + options.Endpoint)}");
         }
         catch (StoreException e) when (e.InnerException is AmazonS3Exception { StatusCode: HttpStatusCode.NotFound, ErrorCode: not "NoSuchBucket" })
         {
@@ -93,7 +111,7 @@ internal sealed partial class S3Store : IArtifactStore, IDisposable
         {
             var request = new PutObjectRequest { BucketName = options.Bucket, Key = FullKey(key), FilePath = path, UseChunkEncoding = false };
             return client.PutObjectAsync(request, token);
-        }, cancellationToken);
+        }, cancellationToken, size);
         progress?.Report(size);
     }
 
@@ -129,14 +147,33 @@ internal sealed partial class S3Store : IArtifactStore, IDisposable
 
     private string RelativeKey(string key) => options.Prefix.Length == 0 ? key : key[(options.Prefix.Length + 1)..];
 
-    /// <summary>One S3 call with retries; failures become a <see cref="StoreException"/> naming endpoint, bucket and key.</summary>
-    private async Task<T> CallAsync<T>(string operation, string key, Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken)
+    /// <summary>
+    /// One S3 call with retries, each attempt bounded by <see cref="S3StoreOptions.RequestTimeout"/> (plus the time
+    /// <paramref name="uploadBytes"/> take at 256 KiB/s); failures become a <see cref="StoreException"/> naming
+    /// endpoint, bucket and key.
+    /// </summary>
+    private async Task<T> CallAsync<T>(string operation, string key, Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken, long uploadBytes = 0)
     {
+        var limit = options.RequestTimeout + TimeSpan.FromSeconds(uploadBytes / (256.0 * 1024));
         try
         {
-            return await retry.ExecuteAsync(async token => await call(token), cancellationToken);
+            return await retry.ExecuteAsync(
+                async token =>
+                {
+                    using var attempt = CancellationTokenSource.CreateLinkedTokenSource(token);
+                    attempt.CancelAfter(limit);
+                    try
+                    {
+                        return await call(attempt.Token);
+                    }
+                    catch (OperationCanceledException e) when (attempt.IsCancellationRequested && !token.IsCancellationRequested)
+                    {
+                        throw new TimeoutException($"no answer within {limit.TotalSeconds:0.#} s (--s3-timeout)", e);
+                    }
+                },
+                cancellationToken);
         }
-        catch (Exception e) when (e is AmazonServiceException or HttpRequestException or IOException
+        catch (Exception e) when (e is AmazonServiceException or AmazonClientException or HttpRequestException or IOException or TimeoutException
                                    || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             throw Translate(e, operation, key);
@@ -155,9 +192,21 @@ internal sealed partial class S3Store : IArtifactStore, IDisposable
             AmazonS3Exception { ErrorCode: "NoSuchBucket" } => $"{where} does not exist (while trying to {operation} {fullKey}); create it or fix --store",
             AmazonServiceException service when service.StatusCode != 0 =>
                 $"S3 refused to {operation} {fullKey} in {where}: HTTP {(int)service.StatusCode} {service.ErrorCode} {service.Message}",
+            TimeoutException => $"cannot {operation} {fullKey} in {where}: {options.MaxAttempts} attempt(s) got {Retries.Describe(e)}. " +
+                "Is the endpoint reachable and answering? (--s3-timeout, --s3-connect-timeout)",
             _ => $"cannot {operation} {fullKey} in {where} after {options.MaxAttempts} attempts: {Retries.Describe(e)}. Is the endpoint reachable?",
         };
         return new StoreException(message, Location, key, e);
+    }
+
+    /// <summary>The SDK's HttpClient with a connect timeout; per-attempt time limits come from <see cref="CallAsync"/>.</summary>
+    private sealed class BoundedHttpClientFactory(TimeSpan connectTimeout) : HttpClientFactory
+    {
+        public override HttpClient CreateHttpClient(IClientConfig clientConfig) =>
+            new(new SocketsHttpHandler { ConnectTimeout = connectTimeout, PooledConnectionLifetime = TimeSpan.FromMinutes(5), AutomaticDecompression = System.Net.DecompressionMethods.None })
+            {
+                Timeout = System.Threading.Timeout.InfiniteTimeSpan,
+            };
     }
 
     private static bool IsTransient(Exception e) => e switch
@@ -174,7 +223,7 @@ internal sealed partial class S3Store : IArtifactStore, IDisposable
     /// against its ETag's MD5 at the end and throws; the body has passed through by then, and the caller's own
     /// SHA-256 check against the manifest reports the mismatch with both hashes, so the body simply ends there.
     /// </summary>
-    private sealed class ResponseStream(GetObjectResponse response) : Stream
+    private sealed class ResponseStream(GetObjectResponse response, TimeSpan stallTimeout, string what) : Stream
     {
         private readonly Stream inner = response.ResponseStream;
         private bool ended;
@@ -202,16 +251,23 @@ internal sealed partial class S3Store : IArtifactStore, IDisposable
             }
         }
 
+        /// <summary>A read that gets no byte within the stall timeout fails as an IOException naming the object (a silent endpoint).</summary>
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
+            using var stall = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            stall.CancelAfter(stallTimeout);
             try
             {
-                return ended ? 0 : await inner.ReadAsync(buffer, cancellationToken);
+                return ended ? 0 : await inner.ReadAsync(buffer, stall.Token);
             }
             catch (AmazonClientException)
             {
                 ended = true;
                 return 0;
+            }
+            catch (OperationCanceledException e) when (stall.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                throw new IOException($"reading {what} stalled: no data for {stallTimeout.TotalSeconds:0.#} s (--s3-timeout)", e);
             }
         }
 

@@ -28,6 +28,15 @@ internal sealed class S3StoreOptions
 
     public TimeSpan RetryMaxDelay { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Time to open a TCP (and TLS) connection to the endpoint.</summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Time one call may take until the service answers (and, for uploads, for the body at 256 KiB/s or more), and
+    /// the longest a download may go without a byte. Each attempt has its own; attempts are retried.
+    /// </summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Blobs from this size on go up as multipart uploads.</summary>
     public long MultipartThreshold { get; init; } = 64L << 20;
 

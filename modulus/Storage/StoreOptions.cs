@@ -23,6 +23,10 @@ internal sealed class StoreOptions
 
     public Option<int> MaxAttempts { get; } = new("--s3-max-attempts") { Description = "Attempts per S3 call on transient errors", DefaultValueFactory = _ => 4 };
 
+    public Option<double> Timeout { get; } = new("--s3-timeout") { Description = "Seconds an S3 call may wait for an answer (uploads get more per MiB), and a download for its next byte", DefaultValueFactory = _ => 30 };
+
+    public Option<double> ConnectTimeout { get; } = new("--s3-connect-timeout") { Description = "Seconds to connect to the S3 endpoint", DefaultValueFactory = _ => 10 };
+
     public void AddTo(Command command)
     {
         command.Options.Add(Store);
@@ -31,10 +35,16 @@ internal sealed class StoreOptions
         command.Options.Add(CredentialsDir);
         command.Options.Add(VirtualHostStyle);
         command.Options.Add(MaxAttempts);
+        command.Options.Add(Timeout);
+        command.Options.Add(ConnectTimeout);
     }
 
-    /// <summary>The store, or null when <c>--store</c> was not given and <paramref name="required"/> is false.</summary>
-    public IArtifactStore? Create(ParseResult parsed, ILoggerFactory loggers, bool required)
+    /// <summary>
+    /// The store, or null when <c>--store</c> was not given and <paramref name="required"/> is false. A command that
+    /// only reads (<paramref name="writes"/> false) refuses a <c>file://</c> store that does not exist: listing it as
+    /// empty would hide a typo.
+    /// </summary>
+    public IArtifactStore? Create(ParseResult parsed, ILoggerFactory loggers, bool required, bool writes = false)
     {
         var value = parsed.GetValue(Store);
         if (value is null && !required)
@@ -45,8 +55,13 @@ internal sealed class StoreOptions
         var uri = StoreUri.Parse(value);
         if (uri.Scheme == "file")
         {
-            return new FileStore(uri.Directory!);
+            return writes || Directory.Exists(uri.Directory)
+                ? new FileStore(uri.Directory!)
+                : throw new InvalidInputException($"--store {value}: {uri.Directory} does not exist. Check the path, or publish to it first (publish and compile create it)");
         }
+
+        var timeout = Seconds(parsed.GetValue(Timeout), "--s3-timeout");
+        var connectTimeout = Seconds(parsed.GetValue(ConnectTimeout), "--s3-connect-timeout");
 
         var attempts = parsed.GetValue(MaxAttempts);
         if (attempts is < 1 or > 20)
@@ -74,6 +89,8 @@ internal sealed class StoreOptions
             SecretAccessKey = secrets.GetValueOrDefault("secretAccessKey") ?? Environment.GetEnvironmentVariable("AWS_SECRET_ACCESS_KEY"),
             SessionToken = secrets.Count > 0 ? null : Environment.GetEnvironmentVariable("AWS_SESSION_TOKEN"),
             MaxAttempts = attempts,
+            RequestTimeout = timeout,
+            ConnectTimeout = connectTimeout,
         };
         if (options.AccessKeyId is not null && string.IsNullOrEmpty(options.SecretAccessKey))
         {
@@ -82,6 +99,9 @@ internal sealed class StoreOptions
 
         return new S3Store(options, loggers.CreateLogger<S3Store>());
     }
+
+    private static TimeSpan Seconds(double value, string option) =>
+        value is > 0 and <= 3600 ? TimeSpan.FromSeconds(value) : throw new InvalidInputException($"{option} {value} is not valid: expected seconds, more than 0 and at most 3600");
 
     private static Dictionary<string, string> ReadCredentialsDir(string? dir)
     {
