@@ -70,6 +70,10 @@ internal sealed class Publisher(IArtifactStore store, ILogger logger)
                 logger.LogInformation("Removed {Count} unfinished upload(s) of {Artifact} older than {Hours} h from {Store}", removed, key.ArtifactName, StaleWriteAge.TotalHours, store.Location);
             }
         }
+        catch (StoreException e) when (e.InnerException is Amazon.Runtime.AmazonServiceException { StatusCode: System.Net.HttpStatusCode.NotImplemented })
+        {
+            logger.LogDebug("{Store} cannot list unfinished multipart uploads (501); a bucket lifecycle rule for incomplete multipart uploads removes them", store.Location);
+        }
         catch (StoreException e)
         {
             logger.LogWarning("Could not look for unfinished uploads of {Artifact} in {Store} ({Error}); a bucket lifecycle rule for incomplete multipart uploads removes them", key.ArtifactName, store.Location, e.Message);

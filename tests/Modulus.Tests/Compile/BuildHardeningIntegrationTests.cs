@@ -76,6 +76,14 @@ public sealed class BuildHardeningIntegrationTests : IDisposable
         Modulus.Core.Processes.NativeSignals.Kill(ready.Pid, 9).Should().Be(0);
         await WaitGoneAsync(ready.Pid, marker);
         (await compile.WaitForExitAsync(TestTimeouts.QuickSpan)).Should().Be(1, "modulus sees its dev-builder die");
+        var leftWork = Directory.GetDirectories(Path.GetTempPath(), $"dev-builder-work-{ready.Pid}-*");
+        leftWork.Should().NotBeEmpty("a SIGKILLed dev-builder cannot clean up after itself");
+
+        var (next, run) = await ChildProcess.RunAsync(Repo.Modulus, ["compile", "--local-builder", "--driver-kind", "kbuild", "--driver-source", Repo.Module("hello"),
+            "--driver-version", "1.0", "--gardenlinux-version", "1877.3", "--cache-dir", dir.Combine("cache")]);
+
+        next.Should().Be(0, run.Output);
+        leftWork.Should().OnlyContain(d => !Directory.Exists(d), "the next dev-builder removes the work dirs of dev-builders that are gone");
     }
 
     /// <summary>A kbuild module whose Makefile never finishes (it runs a sleep with a unique argument while kbuild reads it).</summary>

@@ -152,6 +152,24 @@ public sealed class StoreHardeningIntegrationTests(S3rverServer s3, CompiledNvid
     }
 
     [Fact(Timeout = TestTimeouts.Build)]
+    public async Task A_publish_to_a_file_store_removes_temp_files_a_killed_publish_left_there_an_hour_ago()
+    {
+        var store = await PublishedAsync();
+        var blobs = store.BackingFile($"{artifact.ArtifactPath}/blobs");
+        var old = Path.Combine(blobs, ".tmp-0123456789abcdef");
+        var fresh = Path.Combine(blobs, ".tmp-fedcba9876543210");
+        await File.WriteAllBytesAsync(old, new byte[4096]);
+        await File.WriteAllBytesAsync(fresh, new byte[4096]);
+        File.SetLastWriteTimeUtc(old, DateTime.UtcNow.AddHours(-2));
+
+        var (code, run) = await store.ModulusAsync("publish", "--from", artifact.CopyTo(dir.Combine("again")));
+
+        code.Should().Be(0, run.Output);
+        File.Exists(old).Should().BeFalse("a temp file older than an hour is a killed publisher's");
+        File.Exists(fresh).Should().BeTrue("a recent one may belong to a publisher still at work");
+    }
+
+    [Fact(Timeout = TestTimeouts.Build)]
     public async Task Two_publishes_of_one_directory_at_once_end_with_a_clear_message_for_the_second()
     {
         var copy = artifact.CopyTo(dir.Combine("publish"));
