@@ -12,6 +12,15 @@ internal interface INodeApi
     /// <summary>Sets labels (a null value removes the label) with a JSON merge patch.</summary>
     Task PatchNodeLabelsAsync(string node, IReadOnlyDictionary<string, string?> labels, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Sets one condition in the node's status (a strategic merge patch of <c>nodes/&lt;node&gt;/status</c>; conditions
+    /// merge by type, so other conditions stay as they are).
+    /// </summary>
+    Task PatchNodeConditionAsync(string node, NodeConditionUpdate condition, CancellationToken cancellationToken);
+
     /// <summary>Records an Event about the node (type Normal or Warning).</summary>
     Task CreateNodeEventAsync(string node, string type, string reason, string message, CancellationToken cancellationToken);
 }
+
+/// <summary>A node condition as Modulus sets it: <c>NvidiaDriverReady</c> True or False, with a reason and message.</summary>
+internal sealed record NodeConditionUpdate(string Type, bool Status, string Reason, string Message);

@@ -67,6 +67,28 @@ internal sealed class KubernetesClient : INodeApi, IDisposable
         return SendAsync(HttpMethod.Patch, $"/api/v1/nodes/{Uri.EscapeDataString(node)}", patch.ToJsonString(), "application/merge-patch+json", $"label node {node}", cancellationToken);
     }
 
+    public Task PatchNodeConditionAsync(string node, NodeConditionUpdate condition, CancellationToken cancellationToken)
+    {
+        var now = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+        var patch = new JsonObject
+        {
+            ["status"] = new JsonObject
+            {
+                ["conditions"] = new JsonArray(new JsonObject
+                {
+                    ["type"] = condition.Type,
+                    ["status"] = condition.Status ? "True" : "False",
+                    ["reason"] = condition.Reason,
+                    ["message"] = condition.Message.Length <= 1024 ? condition.Message : condition.Message[..1024],
+                    ["lastHeartbeatTime"] = now,
+                    ["lastTransitionTime"] = now,
+                }),
+            },
+        };
+        return SendAsync(HttpMethod.Patch, $"/api/v1/nodes/{Uri.EscapeDataString(node)}/status", patch.ToJsonString(), "application/strategic-merge-patch+json",
+            $"set the {condition.Type} condition of node {node}", cancellationToken);
+    }
+
     public Task CreateNodeEventAsync(string node, string type, string reason, string message, CancellationToken cancellationToken)
     {
         var now = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
@@ -146,7 +168,7 @@ internal sealed class KubernetesClient : INodeApi, IDisposable
         var text = $"the Kubernetes API refused to {what}: {(int)status} {status}{(message is null ? string.Empty : ": " + message)}";
         return status switch
         {
-            HttpStatusCode.Forbidden => text + ". The pod's service account needs get and patch on nodes and create on events (the chart's ClusterRole grants them).",
+            HttpStatusCode.Forbidden => text + ". The pod's service account needs get and patch on nodes, patch on nodes/status and create on events (the chart's ClusterRole grants them).",
             HttpStatusCode.Unauthorized => text + ". The service account token was not accepted; check that it is mounted and not expired.",
             _ => text,
         };

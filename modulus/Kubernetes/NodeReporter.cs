@@ -3,8 +3,8 @@ using Microsoft.Extensions.Logging;
 namespace Modulus.Kubernetes;
 
 /// <summary>
-/// Tells Kubernetes about the driver on this node: labels GPU workloads and the device plugin can wait for, and
-/// Events for install success and failure. API failures are logged (after the client's retries), never thrown:
+/// Tells Kubernetes about the driver on this node: labels GPU workloads and the device plugin can wait for, the
+/// <c>NvidiaDriverReady</c> node condition, and Events for install success and failure. API failures are logged (after the client's retries), never thrown:
 /// they must not fail an otherwise successful install.
 /// </summary>
 internal sealed class NodeReporter(INodeApi api, string node, ILogger logger)
@@ -15,29 +15,37 @@ internal sealed class NodeReporter(INodeApi api, string node, ILogger logger)
 
     public string Node { get; } = node;
 
-    public Task ReportInstalledAsync(string version, string message, CancellationToken cancellationToken) => BestEffortAsync("report the install", async () =>
+    /// <summary>The node condition Modulus keeps true to the driver's state.</summary>
+    public const string ReadyCondition = "NvidiaDriverReady";
+
+    /// <summary>The driver is live: labels, the condition True, an Event. False when the API could not be told.</summary>
+    public Task<bool> ReportInstalledAsync(string version, string message, CancellationToken cancellationToken) => BestEffortAsync("report the install", async () =>
     {
         await api.PatchNodeLabelsAsync(Node, new Dictionary<string, string?> { [VersionLabel] = version, [ReadyLabel] = "true" }, cancellationToken);
+        await api.PatchNodeConditionAsync(Node, new NodeConditionUpdate(ReadyCondition, true, "NvidiaDriverLive", message), cancellationToken);
         await api.CreateNodeEventAsync(Node, "Normal", "NvidiaDriverInstalled", message, cancellationToken);
     });
 
-    public Task ReportFailedAsync(string reason, string message, CancellationToken cancellationToken) => BestEffortAsync("report the failure", async () =>
+    public Task<bool> ReportFailedAsync(string reason, string message, CancellationToken cancellationToken) => BestEffortAsync("report the failure", async () =>
     {
         await api.PatchNodeLabelsAsync(Node, new Dictionary<string, string?> { [ReadyLabel] = null }, cancellationToken);
+        await api.PatchNodeConditionAsync(Node, new NodeConditionUpdate(ReadyCondition, false, reason, message), cancellationToken);
         await api.CreateNodeEventAsync(Node, "Warning", reason, message, cancellationToken);
     });
 
     /// <summary>The node has no NVIDIA GPU: nothing was loaded, the ready label says false.</summary>
-    public Task ReportNoGpuAsync(string message, CancellationToken cancellationToken) => BestEffortAsync("report the missing GPU", async () =>
+    public Task<bool> ReportNoGpuAsync(string message, CancellationToken cancellationToken) => BestEffortAsync("report the missing GPU", async () =>
     {
         await api.PatchNodeLabelsAsync(Node, new Dictionary<string, string?> { [ReadyLabel] = "false" }, cancellationToken);
+        await api.PatchNodeConditionAsync(Node, new NodeConditionUpdate(ReadyCondition, false, "NvidiaGpuNotFound", message), cancellationToken);
         await api.CreateNodeEventAsync(Node, "Warning", "NvidiaGpuNotFound", message, cancellationToken);
     });
 
-    /// <summary>The driver is no longer live: the ready label goes.</summary>
-    public Task ReportGoneAsync(string why, CancellationToken cancellationToken) => BestEffortAsync("remove the ready label", async () =>
+    /// <summary>The driver is no longer live: the ready label goes, the condition says False and why.</summary>
+    public Task<bool> ReportGoneAsync(string why, CancellationToken cancellationToken) => BestEffortAsync("remove the ready label", async () =>
     {
         await api.PatchNodeLabelsAsync(Node, new Dictionary<string, string?> { [ReadyLabel] = null }, cancellationToken);
+        await api.PatchNodeConditionAsync(Node, new NodeConditionUpdate(ReadyCondition, false, "NvidiaDriverNotReady", why), cancellationToken);
         await api.CreateNodeEventAsync(Node, "Warning", "NvidiaDriverNotReady", why, cancellationToken);
     });
 
@@ -55,18 +63,18 @@ internal sealed class NodeReporter(INodeApi api, string node, ILogger logger)
         }
     }
 
-    public async Task<bool> IsLabelledReadyAsync(CancellationToken cancellationToken) =>
-        (await api.GetNodeLabelsAsync(Node, cancellationToken)).GetValueOrDefault(ReadyLabel) == "true";
-
-    private async Task BestEffortAsync(string what, Func<Task> call)
+    /// <summary>Runs the calls; an API failure (after the client's retries) is logged and returns false, never thrown.</summary>
+    private async Task<bool> BestEffortAsync(string what, Func<Task> call)
     {
         try
         {
             await call();
+            return true;
         }
         catch (KubernetesApiException e)
         {
             logger.LogWarning("Could not {What} to Kubernetes for node {Node}: {Error}", what, Node, e.Message);
+            return false;
         }
     }
 }

@@ -8,8 +8,10 @@ namespace Modulus.Kubernetes;
 internal sealed record NodeWatcherOptions(string HostRoot, string CacheDir, string HostDriverPath, TimeSpan Interval);
 
 /// <summary>
-/// The installer pod's main container: keeps the node's ready label true to the driver's state. When the driver
-/// goes (unloaded, device nodes gone) the label is removed and an Event says why; when it is live again, it returns.
+/// The installer pod's main container: keeps the node's ready label and its <c>NvidiaDriverReady</c> condition true
+/// to the driver's state. When the driver goes (unloaded, device nodes gone) the label is removed, the condition
+/// turns False and an Event says why; when it is live again, they return. A change counts as made only once the API
+/// accepted it: after a failure it is tried again on every tick until it succeeds.
 /// A failure of the loop itself stops the application with exit code 1, so Kubernetes restarts the container.
 /// </summary>
 internal sealed class NodeWatcher(NodeWatcherOptions options, IKernelModules modules, NodeReporter reporter, IHostApplicationLifetime lifetime, ILogger<NodeWatcher> logger)
@@ -19,24 +21,23 @@ internal sealed class NodeWatcher(NodeWatcherOptions options, IKernelModules mod
     {
         try
         {
-            bool? labelled = null;
+            bool? labelled = null; // what Kubernetes was last told and accepted; null: nothing yet, so the first tick tells it
             using var timer = new PeriodicTimer(options.Interval);
             do
             {
                 var status = await NodeStatus.ReadAsync(modules, options.HostRoot, options.CacheDir, options.HostDriverPath, verify: false, stoppingToken);
-                labelled ??= await TryReadLabelAsync(stoppingToken);
+                // What Kubernetes was told is only taken as told once the API accepted it; until then every
+                // tick tries again, so an API outage mid-change cannot leave a stale ready label behind.
                 if (status.Ready && labelled != true)
                 {
                     logger.LogInformation("The driver is live ({Reason}); labelling node {Node} ready", status.Reason, reporter.Node);
                     var version = status.Modules.FirstOrDefault(m => m.Name == "nvidia")?.Version ?? "unknown";
-                    await reporter.ReportInstalledAsync(version, status.Reason, stoppingToken);
-                    labelled = true;
+                    labelled = await reporter.ReportInstalledAsync(version, status.Reason, stoppingToken) ? true : null;
                 }
                 else if (!status.Ready && labelled != false)
                 {
                     logger.LogWarning("The driver is not live ({Reason}); removing node {Node}'s ready label", status.Reason, reporter.Node);
-                    await reporter.ReportGoneAsync(status.Reason, stoppingToken);
-                    labelled = false;
+                    labelled = await reporter.ReportGoneAsync(status.Reason, stoppingToken) ? false : null;
                 }
             }
             while (await timer.WaitForNextTickAsync(stoppingToken));
@@ -49,19 +50,6 @@ internal sealed class NodeWatcher(NodeWatcherOptions options, IKernelModules mod
             logger.LogCritical(e, "modulus watch failed: {Error}", e.Message);
             Environment.ExitCode = 1;
             lifetime.StopApplication();
-        }
-    }
-
-    private async Task<bool?> TryReadLabelAsync(CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await reporter.IsLabelledReadyAsync(cancellationToken);
-        }
-        catch (KubernetesApiException e)
-        {
-            logger.LogWarning("Could not read node {Node}'s labels ({Error}); setting them from scratch", reporter.Node, e.Message);
-            return null;
         }
     }
 }

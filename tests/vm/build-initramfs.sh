@@ -1,5 +1,5 @@
 #!/bin/sh
-# Turns ROOT into an initramfs for the VM test: adds a static busybox, the shared libraries that ROOT's programs
+# Turns ROOT into an initramfs for the VM test: adds a static busybox, vm-setup.sh (sourced by each /init), the shared libraries that ROOT's programs
 # link against plus the OpenSSL libraries .NET loads at run time (SHA-256), and writes an uncompressed newc cpio.
 # usage: build-initramfs.sh ROOT OUT.cpio
 set -eu
@@ -7,6 +7,7 @@ root=$1
 out=$2
 mkdir -p "$root/bin" "$root/proc" "$root/sys" "$root/dev" "$root/tmp" "$root/etc" "$root/run"
 cp /bin/busybox "$root/bin/busybox"
+cp "$(dirname "$0")/vm-setup.sh" "$root/vm-setup.sh"
 
 libs=$(find "$root" -type f -perm -u+x | while read -r program; do
   ldd "$program" 2>/dev/null | awk '/=>/ { print $3 } /^[[:space:]]*\/lib/ { print $1 }'

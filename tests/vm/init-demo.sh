@@ -1,16 +1,8 @@
 #!/bin/busybox sh
 # /init of `make demo`: installs the stand-in driver from the demo's file:// store into Debian's kernel and shows
 # status. The demo reads the MODULUS-VM markers from the serial console.
-/bin/busybox --install -s /bin
-export PATH=/bin
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev
-mount -t tmpfs tmpfs /tmp
 . /demo.env
-echo "GARDENLINUX_VERSION=$GARDENLINUX_VERSION" > /etc/os-release
-export MODULUS_LOG_FORMAT=text HOME=/tmp
-echo "MODULUS-VM: booted $(uname -r)"
+. /vm-setup.sh
 start=$(cut -d' ' -f1 /proc/uptime)
 # The VM has no NVIDIA PCI function: --skip-gpu-check lets the stand-in driver load anyway.
 /opt/modulus/modulus install --driver-version "$DRIVER_VERSION" --module-type open --store file:///store --cache-dir /var/cache/modulus --skip-gpu-check

@@ -2,15 +2,7 @@
 # /init of the real-driver VM test (tests/Modulus.Tests/RealDriver/RealNvidiaDriverIntegrationTests.cs): installs
 # NVIDIA's real 595.45.04 open modules into a kernel without an NVIDIA GPU, then shows what is left loaded, the
 # firmware search path and what status says. MODULUS-VM markers on the serial console carry the results.
-/bin/busybox --install -s /bin
-export PATH=/bin
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev
-mount -t tmpfs tmpfs /tmp
-echo 'GARDENLINUX_VERSION=1877.3' > /etc/os-release
-export MODULUS_LOG_FORMAT=text HOME=/tmp
-echo "MODULUS-VM: booted $(uname -r)"
+. /vm-setup.sh
 echo "MODULUS-VM: firmware-before [$(cat /sys/module/firmware_class/parameters/path)]"
 # --skip-gpu-check: load although the PCI scan finds no NVIDIA GPU, to see what the kernel says then.
 /opt/modulus/modulus install --driver-version 595.45.04 --module-type open --store file:///store --cache-dir /var/cache/modulus --skip-gpu-check

@@ -3,15 +3,7 @@
 # upgrade while a device node is held open, upgrades, asks for a version the store lacks (the driver stays),
 # installs without --skip-gpu-check (nothing loads on this GPU-less VM), lets the third module fail (the first two
 # are unloaded again), and prints MODULUS-VM markers on the serial console.
-/bin/busybox --install -s /bin
-export PATH=/bin
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev
-mount -t tmpfs tmpfs /tmp
-echo 'GARDENLINUX_VERSION=1877.3' > /etc/os-release
-export MODULUS_LOG_FORMAT=text HOME=/tmp
-echo "MODULUS-VM: booted $(uname -r)"
+. /vm-setup.sh
 # The VM has no NVIDIA PCI function: --skip-gpu-check lets the stand-in driver load anyway.
 m() { /opt/modulus/modulus "$@" --store file:///store --cache-dir /var/cache/modulus --module-type open --skip-gpu-check; }
 m install --driver-version 999.1.2; echo "MODULUS-VM: install-1 exit=$?"

@@ -11,8 +11,9 @@ namespace Modulus.Tests.Fixtures;
 
 /// <summary>
 /// A stand-in for the Kubernetes API server (no real one can run here): HTTP/1.1 over loopback, optionally TLS with
-/// a test CA, implementing GET/PATCH of nodes and POST of events, recording every request, and answering with
-/// scripted failures first when a test asks for them.
+/// a test CA, implementing GET/PATCH of nodes, PATCH of nodes/&lt;node&gt;/status (conditions) and POST of events,
+/// recording every request, answering with scripted failures first when a test asks for them, and, while
+/// <see cref="Down"/>, closing every connection unanswered like a server that was killed.
 /// </summary>
 public sealed class KubernetesApiStandIn : IAsyncDisposable
 {
@@ -38,10 +39,40 @@ public sealed class KubernetesApiStandIn : IAsyncDisposable
 
     public ConcurrentDictionary<string, string> Labels { get; } = new();
 
+    /// <summary>The node's status conditions by type, as strategic merge patches of nodes/&lt;node&gt;/status leave them.</summary>
+    public ConcurrentDictionary<string, JsonObject> Conditions { get; } = new();
+
     /// <summary>Statuses (with a Status message) to answer with before serving normally.</summary>
     public ConcurrentQueue<(HttpStatusCode Status, string Message)> Failures { get; } = new();
 
     public X509Certificate2? CertificateAuthority { get; }
+
+    private volatile bool down;
+    private int refused;
+
+    /// <summary>While true, connections are closed without an answer (the API server is down).</summary>
+    public bool Down { get => down; set => down = value; }
+
+    /// <summary>Connections closed unanswered while <see cref="Down"/>.</summary>
+    public int Refused => Volatile.Read(ref refused);
+
+    private TaskCompletionSource handled = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes once <paramref name="condition"/> holds after a request was served (checked at once, then after each).</summary>
+    public async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout)
+    {
+        using var deadline = new CancellationTokenSource(timeout);
+        while (true)
+        {
+            var next = Volatile.Read(ref handled).Task;
+            if (condition())
+            {
+                return;
+            }
+
+            await next.WaitAsync(deadline.Token);
+        }
+    }
 
     public Uri Server => new($"{(serverCertificate is null ? "http" : "https")}://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}");
 
@@ -73,6 +104,14 @@ public sealed class KubernetesApiStandIn : IAsyncDisposable
     {
         using (client)
         {
+            if (Down)
+            {
+                client.Client.Close(); // killed: no answer at all
+                Interlocked.Increment(ref refused);
+                Interlocked.Exchange(ref handled, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+                return;
+            }
+
             Stream stream = client.GetStream();
             if (serverCertificate is not null)
             {
@@ -100,12 +139,23 @@ public sealed class KubernetesApiStandIn : IAsyncDisposable
                 var head = $"HTTP/1.1 {(int)status} {status}\r\nContent-Type: application/json\r\nContent-Length: {bytes.Length}\r\nConnection: close\r\n\r\n";
                 await stream.WriteAsync(Encoding.ASCII.GetBytes(head));
                 await stream.WriteAsync(bytes);
+                Interlocked.Exchange(ref handled, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
             }
         }
     }
 
     private (HttpStatusCode, string) Handle(string method, string path, string body)
     {
+        if (path.StartsWith("/api/v1/nodes/", StringComparison.Ordinal) && path.EndsWith("/status", StringComparison.Ordinal) && method == "PATCH")
+        {
+            foreach (var condition in JsonNode.Parse(body)!["status"]!["conditions"]!.AsArray())
+            {
+                Conditions[(string)condition!["type"]!] = condition.AsObject().DeepClone().AsObject();
+            }
+
+            return (HttpStatusCode.OK, new JsonObject { ["kind"] = "Node" }.ToJsonString());
+        }
+
         if (path.StartsWith("/api/v1/nodes/", StringComparison.Ordinal))
         {
             if (method == "PATCH")

@@ -40,9 +40,12 @@ public sealed class KubernetesClientStandInIntegrationTests : IAsyncLifetime
         var requests = api.Requests.ToList();
         requests.Should().OnlyContain(r => r.Authorization == "Bearer sa-token");
         requests[0].Should().BeEquivalentTo(new { Method = "PATCH", Path = "/api/v1/nodes/gpu-node-1", ContentType = "application/merge-patch+json" }, o => o.ExcludingMissingMembers());
-        requests[1].Method.Should().Be("POST");
-        requests[1].Path.Should().Be("/api/v1/namespaces/kube-system/events");
-        var ev = JsonNode.Parse(requests[1].Body)!;
+        requests[1].Should().BeEquivalentTo(new { Method = "PATCH", Path = "/api/v1/nodes/gpu-node-1/status", ContentType = "application/strategic-merge-patch+json" }, o => o.ExcludingMissingMembers());
+        ((string?)api.Conditions["NvidiaDriverReady"]["status"]).Should().Be("True");
+        ((string?)api.Conditions["NvidiaDriverReady"]["reason"]).Should().Be("NvidiaDriverLive");
+        requests[2].Method.Should().Be("POST");
+        requests[2].Path.Should().Be("/api/v1/namespaces/kube-system/events");
+        var ev = JsonNode.Parse(requests[2].Body)!;
         ((string?)ev["involvedObject"]!["kind"]).Should().Be("Node");
         ((string?)ev["involvedObject"]!["name"]).Should().Be("gpu-node-1");
         ((string?)ev["reason"]).Should().Be("NvidiaDriverInstalled");
@@ -60,7 +63,9 @@ public sealed class KubernetesClientStandInIntegrationTests : IAsyncLifetime
 
         api.Labels.Keys.Should().Equal("modulus.gardenlinux.io/nvidia-driver-version");
         JsonNode.Parse(api.Requests.ToList()[0].Body)!["metadata"]!["labels"]!.ToJsonString().Should().Be("""{"modulus.gardenlinux.io/nvidia-driver-ready":null}""");
-        var ev = JsonNode.Parse(api.Requests.ToList()[1].Body)!;
+        ((string?)api.Conditions["NvidiaDriverReady"]["status"]).Should().Be("False");
+        ((string?)api.Conditions["NvidiaDriverReady"]["message"]).Should().Be("not loaded: nvidia");
+        var ev = JsonNode.Parse(api.Requests.ToList()[2].Body)!;
         ((string?)ev["type"]).Should().Be("Warning");
         ((string?)ev["message"]).Should().Be("not loaded: nvidia");
     }
@@ -101,7 +106,7 @@ public sealed class KubernetesClientStandInIntegrationTests : IAsyncLifetime
 
         failure.Status.Should().Be(HttpStatusCode.Forbidden);
         failure.Message.Should().StartWith("the Kubernetes API refused to label node gpu-node-1: 403 Forbidden: nodes \"gpu-node-1\" is forbidden")
-            .And.EndWith("The pod's service account needs get and patch on nodes and create on events (the chart's ClusterRole grants them).");
+            .And.EndWith("The pod's service account needs get and patch on nodes, patch on nodes/status and create on events (the chart's ClusterRole grants them).");
         api.Requests.Should().ContainSingle("a 403 is not retried");
     }
 

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
 using Modulus.Core.Artifacts;
 using Modulus.Install;
@@ -33,7 +32,7 @@ public sealed class NodeWatcherTests : IDisposable
         var kernel = new FakeKernelModules(_ => "550.1");
         kernel.Loaded["nvidia"] = new LoadedModule("nvidia", "550.1", 0, []);
         var api = new RecordingNodeApi();
-        using var lifetime = new Lifetime();
+        using var lifetime = new TestLifetime();
         using var watcher = new NodeWatcher(
             new NodeWatcherOptions(host.Path, host.Combine("opt", "modulus", "cache"), "/opt/drivers", TimeSpan.FromMilliseconds(20)),
             kernel, new NodeReporter(api, "gpu-1", NullLogger.Instance), lifetime, NullLogger<NodeWatcher>.Instance);
@@ -45,6 +44,7 @@ public sealed class NodeWatcherTests : IDisposable
         await watcher.StopAsync(CancellationToken.None);
 
         api.Events.Should().Equal("Normal NvidiaDriverInstalled", "Warning NvidiaDriverNotReady");
+        api.Conditions.Select(c => (c.Type, c.Status)).Should().Equal(("NvidiaDriverReady", true), ("NvidiaDriverReady", false));
         api.Patches[0][NodeReporter.VersionLabel].Should().Be("550.1");
     }
 
@@ -77,6 +77,18 @@ public sealed class NodeWatcherTests : IDisposable
             return Task.CompletedTask;
         }
 
+        public List<NodeConditionUpdate> Conditions { get; } = [];
+
+        public Task PatchNodeConditionAsync(string node, NodeConditionUpdate condition, CancellationToken cancellationToken)
+        {
+            lock (Conditions)
+            {
+                Conditions.Add(condition);
+            }
+
+            return Task.CompletedTask;
+        }
+
         public Task CreateNodeEventAsync(string node, string type, string reason, string message, CancellationToken cancellationToken)
         {
             lock (Events)
@@ -101,20 +113,5 @@ public sealed class NodeWatcherTests : IDisposable
 
             return seen.Task.WaitAsync(TestTimeouts.QuickSpan);
         }
-    }
-
-    private sealed class Lifetime : IHostApplicationLifetime, IDisposable
-    {
-        private readonly CancellationTokenSource stopping = new();
-
-        public CancellationToken ApplicationStarted => CancellationToken.None;
-
-        public CancellationToken ApplicationStopping => stopping.Token;
-
-        public CancellationToken ApplicationStopped => CancellationToken.None;
-
-        public void StopApplication() => stopping.Cancel();
-
-        public void Dispose() => stopping.Dispose();
     }
 }
