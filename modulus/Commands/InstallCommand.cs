@@ -114,7 +114,7 @@ internal static class InstallCommand
                 }
                 catch (ModulusException e) when (!request.DryRun)
                 {
-                    TryWriteState(request.CacheDir, new InstallState(artifactName, false, e.Message, e.ExitCode, DateTimeOffset.UtcNow), logger);
+                    TryWriteState(request.CacheDir, new InstallState(artifactName, false, e.Message, e.ExitCode, DateTimeOffset.UtcNow) { DurationSeconds = stopwatch.Elapsed.TotalSeconds }, logger);
                     if (reporter is not null)
                     {
                         var reason = e.ExitCode switch { ExitCodes.NotInStore => "NvidiaDriverNotInStore", ExitCodes.DriverInUse => "NvidiaDriverInUse", _ => "NvidiaDriverInstallFailed" };
@@ -122,11 +122,6 @@ internal static class InstallCommand
                     }
 
                     throw;
-                }
-
-                if (!request.DryRun)
-                {
-                    TryWriteState(request.CacheDir, new InstallState(artifactName, true, $"{name} {version} is live", ExitCodes.Success, DateTimeOffset.UtcNow), logger);
                 }
 
                 if (outcome.NoGpu)
@@ -145,6 +140,15 @@ internal static class InstallCommand
                     await Console.Out.WriteLineAsync(why);
                     return ExitCodes.Success;
                 }
+
+                if (!request.DryRun)
+                {
+                    TryWriteState(request.CacheDir, new InstallState(artifactName, true, $"{name} {version} is live", ExitCodes.Success, DateTimeOffset.UtcNow)
+                    {
+                        DurationSeconds = stopwatch.Elapsed.TotalSeconds, BytesFetched = outcome.BytesFetched,
+                    }, logger);
+                }
+
 
                 if (reporter is not null && !request.DryRun)
                 {

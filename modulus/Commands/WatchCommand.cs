@@ -7,6 +7,7 @@ using Modulus.Core.Validation;
 using Modulus.Core.Logging;
 using Modulus.Install;
 using Modulus.Kubernetes;
+using Modulus.Metrics;
 using Serilog;
 
 namespace Modulus.Commands;
@@ -22,17 +23,19 @@ internal static class WatchCommand
         var nodeName = new Option<string?>("--node-name") { Description = "This node's name (the chart sets MODULUS_NODE_NAME)" };
         var kubeconfig = new Option<string?>("--kubeconfig") { Description = "kubeconfig outside a pod" };
         var interval = new Option<double>("--interval") { Description = "Seconds between checks", DefaultValueFactory = _ => 30 };
+        var metricsPort = new Option<int>("--metrics-port") { Description = "Port of /metrics (Prometheus) and /healthz; 0 serves neither", DefaultValueFactory = _ => 9400 };
         var command = new Command("watch", "Keep this node's driver-ready label true to the driver's state (runs until stopped)")
         {
-            hostRoot, cacheDir, hostDriverPath, nodeName, kubeconfig, interval,
+            hostRoot, cacheDir, hostDriverPath, nodeName, kubeconfig, interval, metricsPort,
         };
         command.SetAction(async (parsed, cancellationToken) =>
         {
             var node = parsed.GetValue(nodeName);
             var seconds = parsed.GetValue(interval);
-            if (string.IsNullOrEmpty(node) || seconds <= 0)
+            var port = parsed.GetValue(metricsPort);
+            if (string.IsNullOrEmpty(node) || seconds <= 0 || port is < 0 or > 65535)
             {
-                await Console.Error.WriteLineAsync("modulus: watch needs --node-name (MODULUS_NODE_NAME) and a positive --interval");
+                await Console.Error.WriteLineAsync("modulus: watch needs --node-name (MODULUS_NODE_NAME), a positive --interval and a --metrics-port from 0 to 65535");
                 return ExitCodes.InvalidInput;
             }
 
@@ -40,7 +43,15 @@ internal static class WatchCommand
             builder.Logging.ClearProviders();
             builder.Logging.AddSerilog(ModulusLogging.CreateLogger(), dispose: true);
             var root = Path.GetFullPath(InputValidator.Directory(parsed.GetValue(hostRoot), "--host-root"));
-            builder.Services.AddSingleton(new NodeWatcherOptions(root, Path.GetFullPath(InputValidator.Directory(parsed.GetValue(cacheDir), "--cache-dir")), parsed.GetValue(hostDriverPath)!, TimeSpan.FromSeconds(seconds)));
+            var cache = Path.GetFullPath(InputValidator.Directory(parsed.GetValue(cacheDir), "--cache-dir"));
+            builder.Services.AddSingleton(new NodeWatcherOptions(root, cache, parsed.GetValue(hostDriverPath)!, TimeSpan.FromSeconds(seconds)));
+            builder.Services.AddSingleton<WatchState>();
+            if (port > 0)
+            {
+                builder.Services.AddSingleton(new MetricsOptions(port, node, cache, TimeSpan.FromSeconds(seconds)));
+                builder.Services.AddHostedService<MetricsServer>();
+            }
+
             builder.Services.AddSingleton<IKernelModules>(new SysfsKernelModules(root));
             builder.Services.AddSingleton<INodeApi>(sp => KubernetesClientFactory.TryCreate(parsed.GetValue(kubeconfig), sp.GetRequiredService<ILogger<KubernetesClient>>())
                 ?? throw new InvalidInputException("modulus watch needs the Kubernetes API: no service account token and no kubeconfig were found"));

@@ -7,4 +7,7 @@ namespace Modulus.Install;
 internal sealed record InstallOutcome(string ArtifactDirectory, bool AlreadyInstalled, IReadOnlyList<string> Steps)
 {
     public bool NoGpu { get; init; }
+
+    /// <summary>Bytes fetched from the store: the blob's size, or 0 when the cache had the artifact.</summary>
+    public long BytesFetched { get; init; }
 }

@@ -9,6 +9,12 @@ namespace Modulus.Install;
 /// </summary>
 internal sealed record InstallState(string Artifact, bool Succeeded, string Message, int ExitCode, DateTimeOffset At)
 {
+    /// <summary>Seconds the install took.</summary>
+    public double? DurationSeconds { get; init; }
+
+    /// <summary>Bytes fetched from the store (the blob's size); 0 when the cache had the artifact.</summary>
+    public long? BytesFetched { get; init; }
+
     public const string FileName = "last-install.json";
 
     public static void Write(string cacheDir, InstallState state)

@@ -35,6 +35,7 @@ internal sealed partial class Installer
         if (fetcher is not null && await fetcher.TryReadManifestAsync(key, cancellationToken) is { } published)
         {
             await StepAsync($"fetch {key.ArtifactName} from {store!.Location} into {entry}", () => fetcher.FetchAsync(published, entry, cancellationToken));
+            bytesFetched = request.DryRun ? 0 : published.Blob?.Size ?? 0;
             return request.DryRun ? published : await ManifestFile.ReadAsync(entry, cancellationToken);
         }
 

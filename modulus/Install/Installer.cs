@@ -26,6 +26,7 @@ internal sealed partial class Installer(
     public static readonly string[] NvidiaModules = ["nvidia", "nvidia_modeset", "nvidia_drm", "nvidia_uvm", "nvidia_peermem"];
 
     private readonly List<string> steps = [];
+    private long bytesFetched;
     private InstallRequest request = null!;
 
     /// <summary>
@@ -98,7 +99,7 @@ internal sealed partial class Installer(
             logger.LogInformation("{Artifact} is live: {Modules} loaded, {Gpus} GPU(s)", key.ArtifactName, string.Join(", ", plan.Select(m => m.Name)), gpus.Count);
         }
 
-        return new InstallOutcome(entry, AlreadyInstalled: false, steps);
+        return new InstallOutcome(entry, AlreadyInstalled: false, steps) { BytesFetched = bytesFetched };
     }
 
     /// <summary>Does <paramref name="change"/> and records it; with --dry-run only records it (the command prints the plan).</summary>

@@ -14,7 +14,8 @@ internal sealed record NodeWatcherOptions(string HostRoot, string CacheDir, stri
 /// accepted it: after a failure it is tried again on every tick until it succeeds.
 /// A failure of the loop itself stops the application with exit code 1, so Kubernetes restarts the container.
 /// </summary>
-internal sealed class NodeWatcher(NodeWatcherOptions options, IKernelModules modules, NodeReporter reporter, IHostApplicationLifetime lifetime, ILogger<NodeWatcher> logger)
+internal sealed class NodeWatcher(
+    NodeWatcherOptions options, IKernelModules modules, NodeReporter reporter, Metrics.WatchState state, IHostApplicationLifetime lifetime, ILogger<NodeWatcher> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -26,18 +27,19 @@ internal sealed class NodeWatcher(NodeWatcherOptions options, IKernelModules mod
             do
             {
                 var status = await NodeStatus.ReadAsync(modules, options.HostRoot, options.CacheDir, options.HostDriverPath, verify: false, stoppingToken);
+                state.Observed(status);
                 // What Kubernetes was told is only taken as told once the API accepted it; until then every
                 // tick tries again, so an API outage mid-change cannot leave a stale ready label behind.
                 if (status.Ready && labelled != true)
                 {
                     logger.LogInformation("The driver is live ({Reason}); labelling node {Node} ready", status.Reason, reporter.Node);
                     var version = status.Modules.FirstOrDefault(m => m.Name == "nvidia")?.Version ?? "unknown";
-                    labelled = await reporter.ReportInstalledAsync(version, status.Reason, stoppingToken) ? true : null;
+                    labelled = await reporter.ReportInstalledAsync(version, status.Reason, stoppingToken) ? true : Failed();
                 }
                 else if (!status.Ready && labelled != false)
                 {
                     logger.LogWarning("The driver is not live ({Reason}); removing node {Node}'s ready label", status.Reason, reporter.Node);
-                    labelled = await reporter.ReportGoneAsync(status.Reason, stoppingToken) ? false : null;
+                    labelled = await reporter.ReportGoneAsync(status.Reason, stoppingToken) ? false : Failed();
                 }
             }
             while (await timer.WaitForNextTickAsync(stoppingToken));
@@ -51,5 +53,12 @@ internal sealed class NodeWatcher(NodeWatcherOptions options, IKernelModules mod
             Environment.ExitCode = 1;
             lifetime.StopApplication();
         }
+    }
+
+    /// <summary>An API call failed after its retries: counted for the metrics; what Kubernetes knows stays unknown.</summary>
+    private bool? Failed()
+    {
+        state.ApiFailed();
+        return null;
     }
 }

@@ -32,7 +32,7 @@ public sealed class NodeWatcherStandInIntegrationTests : IAsyncLifetime
         using var lifetime = new TestLifetime();
         using var watcher = new NodeWatcher(
             new NodeWatcherOptions(host.Path, host.Combine("opt", "modulus", "cache"), "/opt/drivers", TimeSpan.FromMilliseconds(50)),
-            kernel, new NodeReporter(client, "gpu-7", NullLogger.Instance), lifetime, NullLogger<NodeWatcher>.Instance);
+            kernel, new NodeReporter(client, "gpu-7", NullLogger.Instance), new Modulus.Metrics.WatchState(), lifetime, NullLogger<NodeWatcher>.Instance);
         await watcher.StartAsync(CancellationToken.None);
         await api.WaitUntilAsync(() => api.Labels.GetValueOrDefault(NodeReporter.ReadyLabel) == "true" && Condition() == "True", TestTimeouts.QuickSpan);
 

@@ -35,7 +35,7 @@ public sealed class NodeWatcherTests : IDisposable
         using var lifetime = new TestLifetime();
         using var watcher = new NodeWatcher(
             new NodeWatcherOptions(host.Path, host.Combine("opt", "modulus", "cache"), "/opt/drivers", TimeSpan.FromMilliseconds(20)),
-            kernel, new NodeReporter(api, "gpu-1", NullLogger.Instance), lifetime, NullLogger<NodeWatcher>.Instance);
+            kernel, new NodeReporter(api, "gpu-1", NullLogger.Instance), new Modulus.Metrics.WatchState(), lifetime, NullLogger<NodeWatcher>.Instance);
 
         await watcher.StartAsync(CancellationToken.None);
         await api.WaitForPatchAsync(p => p.GetValueOrDefault(NodeReporter.ReadyLabel) == "true");
