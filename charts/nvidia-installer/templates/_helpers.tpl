@@ -74,14 +74,48 @@ app.kubernetes.io/component: {{ ternary "compiler" "installer" .Values.allowComp
 - name: MODULUS_S3_REGION
   value: {{ . | quote }}
 {{- end }}
+{{- with .Values.extraEnv }}
+{{ toYaml . }}
+{{- end }}
 {{- end -}}
 
-{{- define "modulus.affinity" -}}
+{{/* Where the pods go: node selector, node affinity, tolerations; and the pull secrets they need. */}}
+{{- define "modulus.scheduling" -}}
+{{- with .Values.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
 {{- with .Values.nvidiaInstaller.nodeAffinity }}
 affinity:
   nodeAffinity:
     {{- toYaml . | nindent 4 }}
 {{- end }}
+{{- with .Values.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.imagePullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end -}}
+
+{{/* The pod template's metadata: selector labels, podLabels, podAnnotations. */}}
+{{- define "modulus.podMetadata" -}}
+labels:
+  {{- include "modulus.selectorLabels" . | nindent 2 }}
+  {{- with .Values.podLabels }}
+  {{- toYaml . | nindent 2 }}
+  {{- end }}
+{{- with .Values.podAnnotations }}
+annotations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end -}}
+
+{{/* ClusterRole and binding names carry the namespace: two releases of one name in two namespaces do not collide. */}}
+{{- define "modulus.clusterRoleName" -}}
+{{- printf "%s-%s" .Release.Namespace (include "modulus.fullname" .) | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
 
 {{/* The dev container: the stock kmodbuild image running bootstrap.sh, which waits for modulus' payload in /cmd. */}}
@@ -99,6 +133,10 @@ env:
     value: {{ include "modulus.devImage" . | quote }}
 securityContext:
   privileged: {{ .Values.devImage.privileged }}
+  {{- if not .Values.devImage.privileged }}
+  seccompProfile:
+    type: RuntimeDefault
+  {{- end }}
 {{- with .Values.resources.dev }}
 resources:
   {{- toYaml . | nindent 2 }}

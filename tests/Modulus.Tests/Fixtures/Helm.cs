@@ -26,6 +26,22 @@ public static class Helm
         return (run.Stdout, Parse(run.Stdout));
     }
 
+    /// <summary>Validates manifests offline (tests/chart/validate.mjs with the models `make test` installs into .tools).</summary>
+    public static async Task<(int ExitCode, ChildProcess Process)> ValidateAsync(string yaml)
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            await File.WriteAllTextAsync(file, yaml);
+            return await ChildProcess.RunAsync("sh", ["-c", $"node {Path.Combine(Repo.Root, "tests", "chart", "validate.mjs")} < {file}"],
+                new Dictionary<string, string?> { ["NODE_PATH"] = Path.Combine(Repo.Root, ".tools", "node_modules") }, TestTimeouts.QuickSpan);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
     public static IReadOnlyList<JsonObject> Parse(string yaml)
     {
         var deserializer = new DeserializerBuilder().Build();

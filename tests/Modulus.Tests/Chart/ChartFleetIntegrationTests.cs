@@ -1,0 +1,152 @@
+using System.Text.Json.Nodes;
+using Modulus.Tests.Fixtures;
+
+namespace Modulus.Tests.Chart;
+
+/// <summary>The chart's fleet defaults, rendered by the real helm: scheduling, least privilege, probes, metrics, notes.</summary>
+public sealed class ChartFleetIntegrationTests : IDisposable
+{
+    private const string Required = """
+        driverBucketSecret: nvidia-driver-bucket-read
+        gardenlinuxVersion: 184.0.0
+        nvidiaInstaller:
+          driverVersion: "450.80.02"
+        """;
+
+    private readonly TempDirectory dir = new();
+
+    public void Dispose() => dir.Dispose();
+
+    private string Values(string content)
+    {
+        var path = dir.Combine($"values-{Guid.NewGuid():N}.yaml");
+        File.WriteAllText(path, content);
+        return path;
+    }
+
+    private static JsonNode PodSpec(IReadOnlyList<JsonObject> objects) =>
+        objects.Single(o => (string?)o["kind"] == "DaemonSet")["spec"]!["template"]!["spec"]!;
+
+    [Fact(Timeout = TestTimeouts.Quick)]
+    public async Task An_installer_with_only_the_required_values_is_refused_it_would_land_on_every_node()
+    {
+        var (code, run) = await Helm.RunAsync("template", "gpu", Helm.Chart, "-f", Values(Required));
+
+        code.Should().NotBe(0);
+        run.Stderr.Should().Contain("values don't meet the specifications of the schema").And.Contain("Must validate \"then\" as \"if\" was valid")
+            .And.Contain("nvidiaInstaller.nodeAffinity: Must have at least 1 properties");
+    }
+
+    [Fact(Timeout = TestTimeouts.Quick)]
+    public async Task A_node_selector_pull_secrets_extra_env_and_pod_metadata_reach_the_pods_and_gpu_taints_are_tolerated_by_default()
+    {
+        var (_, objects) = await Helm.TemplateAsync(Values(Required + """
+
+            nodeSelector: { gpu: "true", os-version: "184.0.0" }
+            imagePullSecrets: [ { name: registry-creds } ]
+            extraEnv: [ { name: HTTPS_PROXY, value: "http://proxy:3128" } ]
+            podLabels: { team: ml }
+            podAnnotations: { owner: platform }
+            """));
+
+        var spec = PodSpec(objects);
+        spec["nodeSelector"]!.ToJsonString().Should().Be("""{"gpu":"true","os-version":"184.0.0"}""");
+        spec["imagePullSecrets"]!.ToJsonString().Should().Be("""[{"name":"registry-creds"}]""");
+        spec["tolerations"]!.ToJsonString().Should().Be("""[{"effect":"NoSchedule","key":"nvidia.com/gpu","operator":"Exists"}]""", "GPU taints only, not every taint");
+        var template = objects.Single(o => (string?)o["kind"] == "DaemonSet")["spec"]!["template"]!["metadata"]!;
+        ((string?)template["labels"]!["team"]).Should().Be("ml");
+        ((string?)template["annotations"]!["owner"]).Should().Be("platform");
+        foreach (var container in spec["initContainers"]!.AsArray().Concat(spec["containers"]!.AsArray()))
+        {
+            container!["env"]!.AsArray().Should().Contain(e => (string?)e!["name"] == "HTTPS_PROXY", (string?)container["name"]);
+            container["resources"]!["requests"].Should().NotBeNull($"{container["name"]} has resources");
+        }
+    }
+
+    [Fact(Timeout = TestTimeouts.Quick)]
+    public async Task Unknown_top_level_keys_are_refused()
+    {
+        var (code, run) = await Helm.RunAsync("template", "gpu", Helm.Chart, "-f", Values(Required), "--set-string", "nodeSelector.gpu=true", "--set", "nodeSelectr.gpu=true");
+
+        code.Should().NotBe(0);
+        run.Stderr.Should().Contain("Additional property nodeSelectr is not allowed");
+    }
+
+    [Fact(Timeout = TestTimeouts.Quick)]
+    public async Task The_compiler_gets_no_role_and_no_token_and_runs_unprivileged_containers_with_the_runtime_seccomp_profile()
+    {
+        var (_, objects) = await Helm.TemplateAsync(Path.Combine(Helm.Chart, "ci", "compiler-values.yaml"));
+
+        objects.Select(o => (string?)o["kind"]).Should().NotContain(["ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"]);
+        var spec = PodSpec(objects);
+        ((string?)spec["automountServiceAccountToken"]).Should().Be("false");
+        foreach (var container in spec["containers"]!.AsArray())
+        {
+            ((string?)container!["securityContext"]!["seccompProfile"]!["type"]).Should().Be("RuntimeDefault", (string?)container["name"]);
+            container["resources"]!["requests"].Should().NotBeNull();
+        }
+    }
+
+    [Fact(Timeout = TestTimeouts.Quick)]
+    public async Task The_installers_role_is_namespaced_by_name_and_grants_exactly_what_the_pods_do()
+    {
+        var (_, objects) = await Helm.TemplateAsync(Path.Combine(Helm.Chart, "ci", "installer-values.yaml"));
+
+        var role = objects.Single(o => (string?)o["kind"] == "ClusterRole");
+        ((string?)role["metadata"]!["name"]).Should().Be("kube-system-gpu-installer");
+        role["rules"]!.AsArray().Select(r => $"{string.Join(',', r!["resources"]!.AsArray().Select(x => (string?)x))}: {string.Join(',', r["verbs"]!.AsArray().Select(x => (string?)x))}")
+            .Should().Equal("nodes: get,patch", "nodes/status: patch", "events: create,patch");
+        ((string?)objects.Single(o => (string?)o["kind"] == "ClusterRoleBinding")["roleRef"]!["name"]).Should().Be("kube-system-gpu-installer");
+    }
+
+    [Fact(Timeout = TestTimeouts.Quick)]
+    public async Task The_metrics_switch_adds_a_service_and_a_service_monitor_for_the_watch_containers_port()
+    {
+        var (_, off) = await Helm.TemplateAsync(Path.Combine(Helm.Chart, "ci", "installer-values.yaml"));
+        var (yaml, on) = await Helm.TemplateAsync(Path.Combine(Helm.Chart, "ci", "installer-values.yaml"),
+            "--set", "metrics.service.enabled=true", "--set", "metrics.serviceMonitor.enabled=true", "--set", "metrics.port=9500");
+
+        off.Select(o => (string?)o["kind"]).Should().NotContain(["Service", "ServiceMonitor"]);
+        var service = on.Single(o => (string?)o["kind"] == "Service");
+        ((string?)service["spec"]!["ports"]![0]!["port"]).Should().Be("9500");
+        ((string?)service["spec"]!["ports"]![0]!["targetPort"]).Should().Be("metrics");
+        var monitor = on.Single(o => (string?)o["kind"] == "ServiceMonitor");
+        ((string?)monitor["spec"]!["endpoints"]![0]!["port"]).Should().Be("metrics");
+        var ready = PodSpec(on)["containers"]!.AsArray().Single(c => (string?)c!["name"] == "ready")!;
+        ready["command"]!.AsArray().Select(c => (string?)c).Should().EndWith(["--metrics-port", "9500"]);
+        ((string?)ready["ports"]![0]!["containerPort"]).Should().Be("9500");
+        var (code, run) = await Helm.ValidateAsync(yaml);
+        code.Should().Be(0, run.Output);
+        run.Stdout.Should().Contain("valid ServiceMonitor/gpu-installer").And.Contain("valid Service/gpu-installer-metrics");
+    }
+
+    /// <summary>
+    /// helm renders NOTES.txt only on install, which needs a cluster; a copy of the chart with a ConfigMap that renders
+    /// the same NOTES.txt through `tpl` lets `helm template` render it with the same engine and values.
+    /// </summary>
+    [Fact(Timeout = TestTimeouts.Quick)]
+    public async Task Install_notes_tell_the_operator_how_to_watch_the_rollout()
+    {
+        var chart = dir.Combine("chart");
+        Modulus.DevBuilder.Recipes.RecipeSteps.CopyTree(Helm.Chart, chart);
+        File.Copy(Path.Combine(chart, "templates", "NOTES.txt"), Path.Combine(chart, "files", "notes.txt"));
+        File.WriteAllText(Path.Combine(chart, "templates", "notes-rendered.yaml"),
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: { name: notes }\ndata:\n  notes: |\n    {{- tpl (.Files.Get \"files/notes.txt\") . | nindent 4 }}\n");
+
+        var (code, run) = await Helm.RunAsync("template", "gpu", chart, "--namespace", "kube-system", "-f", Path.Combine(Helm.Chart, "ci", "installer-values.yaml"),
+            "--show-only", "templates/notes-rendered.yaml");
+
+        code.Should().Be(0, run.Output);
+        run.Stdout.Should().Contain("kubectl get nodes -L modulus.gardenlinux.io/nvidia-driver-ready,modulus.gardenlinux.io/nvidia-driver-version")
+            .And.Contain("kubectl -n kube-system get pods -l app.kubernetes.io/instance=gpu,app.kubernetes.io/component=installer -o wide")
+            .And.Contain("NvidiaDriverReady");
+    }
+
+    [Fact]
+    public void The_chart_holds_no_symlinks_and_its_bootstrap_is_dev_builders()
+    {
+        Directory.EnumerateFileSystemEntries(Helm.Chart, "*", SearchOption.AllDirectories).Where(p => new FileInfo(p).LinkTarget is not null)
+            .Should().BeEmpty("helm warns about symlinks, and packaging follows them");
+        File.ReadAllText(Path.Combine(Helm.Chart, "files", "bootstrap.sh")).Should().Be(File.ReadAllText(Repo.Bootstrap), "the chart ships dev-builder/bootstrap.sh as it is");
+    }
+}
