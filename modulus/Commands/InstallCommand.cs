@@ -43,6 +43,7 @@ internal static class InstallCommand
         var keep = new Option<int>("--keep-cache-entries") { Description = "Cache entries kept besides the live one", DefaultValueFactory = _ => 2 };
         var nodeName = new Option<string?>("--node-name") { Description = "This node's name: label it and record events on it (the chart sets MODULUS_NODE_NAME)" };
         var kubeconfig = new Option<string?>("--kubeconfig") { Description = "kubeconfig outside a pod (default: KUBECONFIG, ~/.kube/config)" };
+        var upgrade = new UpgradeOptions();
         var store = new StoreOptions();
         var command = new Command("install", "Make the driver live on this node: fetch or compile, load, create device nodes, validate")
         {
@@ -50,6 +51,7 @@ internal static class InstallCommand
             allowCompilation, cmdDir, localBuilder, driverSource, parameters, peermem, dryRun, skipGpuCheck, persistenced, keep, nodeName, kubeconfig,
         };
         store.AddTo(command);
+        upgrade.AddTo(command);
         command.SetAction((parsed, cancellationToken) => CommandHost.RunAsync(
             async (loggers, token) =>
             {
@@ -104,7 +106,8 @@ internal static class InstallCommand
                     return built.Directory!;
                 };
                 logger.LogInformation("Module type {ModuleType}: {Reason}", key.ModuleType, moduleTypeReason);
-                var installer = new Installer(new SysfsKernelModules(root), new DevDeviceNodes(root), pci, new KmsgKernelLog(), runner, artifactStore, compile, logger);
+                var upgrader = upgrade.Create(parsed, api, parsed.GetValue(nodeName), loggers.CreateLogger<Upgrade.InPlaceUpgrader>());
+                var installer = new Installer(new SysfsKernelModules(root), new DevDeviceNodes(root), pci, new KmsgKernelLog(), runner, artifactStore, compile, logger, upgrader);
                 var artifactName = key.ArtifactName;
                 InstallOutcome outcome;
                 var stopwatch = System.Diagnostics.Stopwatch.StartNew();

@@ -37,13 +37,39 @@ internal sealed partial class Installer
 
         loaded = [.. names.Select(modules.Get).OfType<LoadedModule>()];
         var busy = loaded.Where(m => m.Users > 0).ToList();
+        if (busy.Count > 0 && upgrader is not null && !request.DryRun)
+        {
+            // In-place upgrade: the node is cordoned and its GPU pods evicted, then the driver's users go.
+            upgrading = true;
+            try
+            {
+                await upgrader.PrepareAsync(version, key.Version, cancellationToken);
+                busy = await WaitForUsersToLeaveAsync(names, cancellationToken);
+            }
+            catch (ModulusException e) when (e.ExitCode != ExitCodes.DriverInUse)
+            {
+                await upgrader.FailAsync(e.Message, CancellationToken.None);
+                throw;
+            }
+
+            loaded = [.. names.Select(modules.Get).OfType<LoadedModule>()];
+        }
+
         if (busy.Count > 0)
         {
-            throw new ModulusException(
+            var inUse = new ModulusException(
                 $"cannot replace driver {version} with {key.Version}: it is in use: " +
                 string.Join(", ", busy.Select(m => $"{m.Name} (refcount {m.RefCount}, {m.Users} user(s) beyond {(m.Holders.Count == 0 ? "no dependent modules" : "its dependents " + string.Join("/", m.Holders))})")) +
-                ". Stop the GPU workloads on this node (drain it), or roll the new version out with a new node pool, then run the installer again.",
+                (upgrading
+                    ? ", though its GPU pods were evicted: something outside Kubernetes holds it (a process on the host, nvidia-persistenced). Stop it, then run the installer again."
+                    : ". Stop the GPU workloads on this node (drain it), enable the chart's upgradePolicy, or roll the new version out with a new node pool, then run the installer again."),
                 ExitCodes.DriverInUse);
+            if (upgrading)
+            {
+                await upgrader!.FailAsync(inUse.Message, CancellationToken.None);
+            }
+
+            throw inUse;
         }
 
         // Reverse load order: dependents first.
@@ -61,6 +87,22 @@ internal sealed partial class Installer
                     throw new ModulusException($"cannot unload {module.Name}: it became busy ({e.Message}). Stop the GPU workloads on this node, then run the installer again.", ExitCodes.DriverInUse);
                 }
             });
+        }
+    }
+
+    /// <summary>After the GPU pods were evicted: waits (bounded) until nothing but the modules' own dependents holds them.</summary>
+    private async Task<List<LoadedModule>> WaitForUsersToLeaveAsync(IReadOnlyList<string> names, CancellationToken cancellationToken)
+    {
+        var deadline = DateTimeOffset.UtcNow + TimeSpan.FromMinutes(2);
+        while (true)
+        {
+            var busy = names.Select(modules.Get).OfType<LoadedModule>().Where(m => m.Users > 0).ToList();
+            if (busy.Count == 0 || DateTimeOffset.UtcNow > deadline)
+            {
+                return busy;
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
         }
     }
 

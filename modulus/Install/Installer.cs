@@ -20,13 +20,15 @@ internal sealed partial class Installer(
     IProcessRunner runner,
     IArtifactStore? store,
     Func<CancellationToken, Task<string>>? compile,
-    ILogger logger)
+    ILogger logger,
+    Upgrade.InPlaceUpgrader? upgrader = null)
 {
     /// <summary>NVIDIA's modules in load order; unloading goes the other way.</summary>
     public static readonly string[] NvidiaModules = ["nvidia", "nvidia_modeset", "nvidia_drm", "nvidia_uvm", "nvidia_peermem"];
 
     private readonly List<string> steps = [];
     private long bytesFetched;
+    private bool upgrading;
     private InstallRequest request = null!;
 
     /// <summary>
@@ -86,8 +88,18 @@ internal sealed partial class Installer(
             catch (Exception e) when (e is ModulusException or IOException or OperationCanceledException)
             {
                 RollBack();
+                if (upgrading)
+                {
+                    await upgrader!.FailAsync($"installing {key.Version} failed: {e.Message}", CancellationToken.None);
+                }
+
                 throw;
             }
+        }
+
+        if (upgrading)
+        {
+            await upgrader!.CompleteAsync(key.Version, cancellationToken);
         }
 
         LinkHostDriverPath(entry);

@@ -15,11 +15,12 @@ namespace Modulus.Kubernetes;
 /// Conflicts, throttling, server errors and transport failures are retried with capped exponential backoff and
 /// jitter; a 403 is reported at once with what the service account needs.
 /// </summary>
-internal sealed class KubernetesClient : INodeApi, IDisposable
+internal sealed partial class KubernetesClient : INodeApi, IUpgradeApi, IDisposable
 {
     private readonly KubernetesClientOptions options;
     private readonly HttpClient http;
     private readonly ResiliencePipeline retry;
+    private readonly ResiliencePipeline retryButConflicts;
 
     public KubernetesClient(KubernetesClientOptions options, ILogger logger)
     {
@@ -33,6 +34,11 @@ internal sealed class KubernetesClient : INodeApi, IDisposable
         http = new HttpClient(handler) { BaseAddress = options.Server, Timeout = TimeSpan.FromSeconds(30) };
         retry = Retries.Create(options.MaxAttempts, options.RetryBaseDelay, options.RetryMaxDelay,
             e => e is KubernetesApiException { Status: 0 or HttpStatusCode.Conflict or HttpStatusCode.TooManyRequests } or KubernetesApiException { Status: >= HttpStatusCode.InternalServerError },
+            logger, "Kubernetes API call");
+
+        // Leases use optimistic concurrency: a 409 is an answer (someone else took it), not a transient failure.
+        retryButConflicts = Retries.Create(options.MaxAttempts, options.RetryBaseDelay, options.RetryMaxDelay,
+            e => e is KubernetesApiException { Status: 0 or HttpStatusCode.TooManyRequests } or KubernetesApiException { Status: >= HttpStatusCode.InternalServerError },
             logger, "Kubernetes API call");
     }
 
@@ -111,8 +117,8 @@ internal sealed class KubernetesClient : INodeApi, IDisposable
 
     public void Dispose() => http.Dispose();
 
-    private Task<string> SendAsync(HttpMethod method, string path, string? body, string? contentType, string what, CancellationToken cancellationToken) =>
-        retry.ExecuteAsync(
+    private Task<string> SendAsync(HttpMethod method, string path, string? body, string? contentType, string what, CancellationToken cancellationToken, bool conflictsAreAnswers = false) =>
+        (conflictsAreAnswers ? retryButConflicts : retry).ExecuteAsync(
             async token =>
             {
                 using var request = new HttpRequestMessage(method, path);

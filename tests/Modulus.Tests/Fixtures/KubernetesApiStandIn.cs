@@ -39,6 +39,36 @@ public sealed class KubernetesApiStandIn : IAsyncDisposable
 
     public ConcurrentDictionary<string, string> Labels { get; } = new();
 
+    /// <summary>spec.unschedulable per node (cordoned), as node patches leave it.</summary>
+    public ConcurrentDictionary<string, bool> Unschedulable { get; } = new();
+
+    /// <summary>The pods the API knows, by namespace/name: <c>spec.nodeName</c>, containers with resources, owners.</summary>
+    public ConcurrentDictionary<string, JsonObject> Pods { get; } = new();
+
+    /// <summary>Called with namespace/name after a pod was evicted.</summary>
+    public Action<string>? OnEvicted { get; set; }
+
+    /// <summary>Leases by namespace/name, with a resourceVersion that every write bumps.</summary>
+    public ConcurrentDictionary<string, JsonObject> Leases { get; } = new();
+
+    /// <summary>Adds a running pod on <paramref name="node"/>; <paramref name="gpus"/> &gt; 0 requests nvidia.com/gpu.</summary>
+    public void AddPod(string ns, string name, string node, int gpus, bool daemonSet = false)
+    {
+        var resources = gpus > 0 ? new JsonObject { ["limits"] = new JsonObject { ["nvidia.com/gpu"] = gpus.ToString(System.Globalization.CultureInfo.InvariantCulture) } } : new JsonObject();
+        var metadata = new JsonObject { ["namespace"] = ns, ["name"] = name };
+        if (daemonSet)
+        {
+            metadata["ownerReferences"] = new JsonArray(new JsonObject { ["kind"] = "DaemonSet", ["name"] = "ds" });
+        }
+
+        Pods[$"{ns}/{name}"] = new JsonObject
+        {
+            ["metadata"] = metadata,
+            ["spec"] = new JsonObject { ["nodeName"] = node, ["containers"] = new JsonArray(new JsonObject { ["name"] = "main", ["resources"] = resources }) },
+            ["status"] = new JsonObject { ["phase"] = "Running" },
+        };
+    }
+
     /// <summary>The node's status conditions by type, as strategic merge patches of nodes/&lt;node&gt;/status leave them.</summary>
     public ConcurrentDictionary<string, JsonObject> Conditions { get; } = new();
 
@@ -156,9 +186,38 @@ public sealed class KubernetesApiStandIn : IAsyncDisposable
             return (HttpStatusCode.OK, new JsonObject { ["kind"] = "Node" }.ToJsonString());
         }
 
+        if (path.StartsWith("/api/v1/pods", StringComparison.Ordinal) && method == "GET")
+        {
+            var node = Uri.UnescapeDataString(path).Split("spec.nodeName=")[1].Split(',')[0];
+            var items = new JsonArray([.. Pods.Values.Where(p => (string?)p["spec"]!["nodeName"] == node).Select(p => (JsonNode)p.DeepClone())]);
+            return (HttpStatusCode.OK, new JsonObject { ["kind"] = "PodList", ["items"] = items }.ToJsonString());
+        }
+
+        if (path.EndsWith("/eviction", StringComparison.Ordinal) && method == "POST")
+        {
+            var parts = path.Split('/'); // /api/v1/namespaces/<ns>/pods/<name>/eviction
+            var key = $"{parts[4]}/{parts[6]}";
+            if (!Pods.TryRemove(key, out _))
+            {
+                return (HttpStatusCode.NotFound, """{"kind":"Status","message":"pod not found"}""");
+            }
+
+            OnEvicted?.Invoke(key);
+            return (HttpStatusCode.Created, body);
+        }
+
+        if (path.StartsWith("/apis/coordination.k8s.io/v1/namespaces/", StringComparison.Ordinal))
+        {
+            return HandleLease(method, path, body);
+        }
+
         if (path.StartsWith("/api/v1/nodes/", StringComparison.Ordinal))
         {
-            if (method == "PATCH")
+            if (method == "PATCH" && JsonNode.Parse(body)!["spec"]?["unschedulable"] is { } unschedulable)
+            {
+                Unschedulable[path[14..]] = unschedulable.GetValue<bool>();
+            }
+            else if (method == "PATCH")
             {
                 foreach (var (key, value) in JsonNode.Parse(body)!["metadata"]!["labels"]!.AsObject())
                 {
@@ -180,6 +239,50 @@ public sealed class KubernetesApiStandIn : IAsyncDisposable
         return method == "POST" && path.EndsWith("/events", StringComparison.Ordinal)
             ? (HttpStatusCode.Created, body)
             : (HttpStatusCode.NotFound, """{"kind":"Status","message":"not implemented by the stand-in"}""");
+    }
+
+    /// <summary>GET, POST (409 when it exists) and PUT (409 when the resourceVersion is stale) of Leases.</summary>
+    private (HttpStatusCode, string) HandleLease(string method, string path, string body)
+    {
+        var parts = path.Split('/'); // /apis/coordination.k8s.io/v1/namespaces/<ns>/leases[/<name>]
+        var ns = parts[5];
+        lock (Leases)
+        {
+            if (method == "POST")
+            {
+                var lease = JsonNode.Parse(body)!.AsObject();
+                var key = $"{ns}/{(string)lease["metadata"]!["name"]!}";
+                if (Leases.ContainsKey(key))
+                {
+                    return (HttpStatusCode.Conflict, """{"kind":"Status","message":"already exists"}""");
+                }
+
+                lease["metadata"]!["resourceVersion"] = "1";
+                Leases[key] = lease;
+                return (HttpStatusCode.Created, lease.ToJsonString());
+            }
+
+            var name = $"{ns}/{parts[7]}";
+            if (!Leases.TryGetValue(name, out var current))
+            {
+                return (HttpStatusCode.NotFound, """{"kind":"Status","message":"lease not found"}""");
+            }
+
+            if (method == "GET")
+            {
+                return (HttpStatusCode.OK, current.ToJsonString());
+            }
+
+            var update = JsonNode.Parse(body)!.AsObject();
+            if ((string?)update["metadata"]!["resourceVersion"] != (string?)current["metadata"]!["resourceVersion"])
+            {
+                return (HttpStatusCode.Conflict, """{"kind":"Status","message":"the object has been modified"}""");
+            }
+
+            update["metadata"]!["resourceVersion"] = (int.Parse((string)current["metadata"]!["resourceVersion"]!, System.Globalization.CultureInfo.InvariantCulture) + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            Leases[name] = update;
+            return (HttpStatusCode.OK, update.ToJsonString());
+        }
     }
 
     private static async Task<(string Method, string Path, Dictionary<string, string> Headers, string Body)> ReadRequestAsync(Stream stream)
