@@ -149,4 +149,38 @@ public sealed class ChartFleetIntegrationTests : IDisposable
             .Should().BeEmpty("helm warns about symlinks, and packaging follows them");
         File.ReadAllText(Path.Combine(Helm.Chart, "files", "bootstrap.sh")).Should().Be(File.ReadAllText(Repo.Bootstrap), "the chart ships dev-builder/bootstrap.sh as it is");
     }
+
+    [Fact(Timeout = TestTimeouts.Quick)]
+    public async Task Without_an_upgrade_policy_pods_are_replaced_only_by_hand_and_get_no_eviction_rights()
+    {
+        var (_, objects) = await Helm.TemplateAsync(Path.Combine(Helm.Chart, "ci", "installer-values.yaml"));
+
+        ((string?)objects.Single(o => (string?)o["kind"] == "DaemonSet")["spec"]!["updateStrategy"]!["type"]).Should().Be("OnDelete");
+        objects.Select(o => (string?)o["kind"]).Should().NotContain("Role");
+        objects.Single(o => (string?)o["kind"] == "ClusterRole")["rules"]!.ToJsonString().Should().NotContain("eviction");
+    }
+
+    [Fact(Timeout = TestTimeouts.Quick)]
+    public async Task Auto_upgrade_rolls_node_by_node_passes_the_policy_to_install_and_grants_what_the_upgrade_needs()
+    {
+        var (yaml, objects) = await Helm.TemplateAsync(Path.Combine(Helm.Chart, "ci", "installer-values.yaml"),
+            "--set", "upgradePolicy.autoUpgrade=true", "--set", "upgradePolicy.maxParallelUpgrades=3", "--set", "upgradePolicy.drain.enable=true",
+            "--set", "upgradePolicy.waitForCompletion.timeoutSeconds=600");
+
+        var ds = objects.Single(o => (string?)o["kind"] == "DaemonSet");
+        ds["spec"]!["updateStrategy"]!.ToJsonString().Should().Be("""{"type":"RollingUpdate","rollingUpdate":{"maxUnavailable":"3"}}""");
+        var install = PodSpec(objects)["initContainers"]![0]!;
+        var env = install["env"]!.AsArray().Where(e => e!["value"] is not null).ToDictionary(e => (string)e!["name"]!, e => (string?)e!["value"]);
+        env.Should().Contain(new Dictionary<string, string?>
+        {
+            ["MODULUS_IN_PLACE_UPGRADE"] = "true", ["MODULUS_MAX_PARALLEL_UPGRADES"] = "3", ["MODULUS_UPGRADE_DRAIN"] = "true",
+            ["MODULUS_UPGRADE_WAIT_FOR_JOBS"] = "600", ["MODULUS_UPGRADE_SLOT_PREFIX"] = "gpu-installer-upgrade",
+        });
+        objects.Single(o => (string?)o["kind"] == "ClusterRole")["rules"]!.AsArray().Select(r => string.Join(',', r!["resources"]!.AsArray().Select(x => (string?)x)))
+            .Should().Contain(["pods", "pods/eviction"]);
+        var role = objects.Single(o => (string?)o["kind"] == "Role");
+        role["rules"]!.ToJsonString().Should().Be("""[{"apiGroups":["coordination.k8s.io"],"resources":["leases"],"verbs":["get","create","update"]}]""");
+        var (code, run) = await Helm.ValidateAsync(yaml);
+        code.Should().Be(0, run.Output);
+    }
 }
