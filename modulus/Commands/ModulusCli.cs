@@ -17,6 +17,7 @@ internal static class ModulusCli
             InstallCommand.Create(),
             StatusCommand.Create(),
             WatchCommand.Create(),
+            CoverageCommand.Create(),
         };
 
     public static async Task<int> InvokeAsync(string[] args, Func<string, string?> getVariable)

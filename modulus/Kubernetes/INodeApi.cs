@@ -9,6 +9,9 @@ internal interface INodeApi
     /// <summary>The node's labels; throws <see cref="KubernetesApiException"/> when it cannot be read.</summary>
     Task<IReadOnlyDictionary<string, string>> GetNodeLabelsAsync(string node, CancellationToken cancellationToken);
 
+    /// <summary>Every node (matching <paramref name="labelSelector"/> when given), as <c>GET /api/v1/nodes</c> returns them.</summary>
+    Task<string> ListNodesJsonAsync(string? labelSelector, CancellationToken cancellationToken);
+
     /// <summary>Sets labels (a null value removes the label) with a JSON merge patch.</summary>
     Task PatchNodeLabelsAsync(string node, IReadOnlyDictionary<string, string?> labels, CancellationToken cancellationToken);
 

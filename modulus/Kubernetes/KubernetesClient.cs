@@ -67,6 +67,9 @@ internal sealed partial class KubernetesClient : INodeApi, IUpgradeApi, IDisposa
             : labels.ToDictionary(p => p.Key, p => p.Value?.GetValue<string>() ?? string.Empty, StringComparer.Ordinal);
     }
 
+    public Task<string> ListNodesJsonAsync(string? labelSelector, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Get, "/api/v1/nodes" + (string.IsNullOrEmpty(labelSelector) ? string.Empty : "?labelSelector=" + Uri.EscapeDataString(labelSelector)), null, null, "list nodes", cancellationToken);
+
     public Task PatchNodeLabelsAsync(string node, IReadOnlyDictionary<string, string?> labels, CancellationToken cancellationToken)
     {
         var patch = new JsonObject { ["metadata"] = new JsonObject { ["labels"] = new JsonObject(labels.Select(l => KeyValuePair.Create(l.Key, (JsonNode?)(l.Value is null ? null : JsonValue.Create(l.Value))))) } };

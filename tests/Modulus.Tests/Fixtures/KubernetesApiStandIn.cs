@@ -39,6 +39,9 @@ public sealed class KubernetesApiStandIn : IAsyncDisposable
 
     public ConcurrentDictionary<string, string> Labels { get; } = new();
 
+    /// <summary>What GET /api/v1/nodes lists (the labelSelector is recorded in <see cref="Requests"/>, not applied).</summary>
+    public JsonArray NodeList { get; } = [];
+
     /// <summary>spec.unschedulable per node (cordoned), as node patches leave it.</summary>
     public ConcurrentDictionary<string, bool> Unschedulable { get; } = new();
 
@@ -184,6 +187,11 @@ public sealed class KubernetesApiStandIn : IAsyncDisposable
             }
 
             return (HttpStatusCode.OK, new JsonObject { ["kind"] = "Node" }.ToJsonString());
+        }
+
+        if ((path == "/api/v1/nodes" || path.StartsWith("/api/v1/nodes?", StringComparison.Ordinal)) && method == "GET")
+        {
+            return (HttpStatusCode.OK, new JsonObject { ["kind"] = "NodeList", ["items"] = NodeList.DeepClone() }.ToJsonString());
         }
 
         if (path.StartsWith("/api/v1/pods", StringComparison.Ordinal) && method == "GET")

@@ -79,6 +79,8 @@ public sealed class NodeWatcherTests : IDisposable
 
         public List<NodeConditionUpdate> Conditions { get; } = [];
 
+        public Task<string> ListNodesJsonAsync(string? labelSelector, CancellationToken cancellationToken) => Task.FromResult("""{"items":[]}""");
+
         public Task PatchNodeConditionAsync(string node, NodeConditionUpdate condition, CancellationToken cancellationToken)
         {
             lock (Conditions)

@@ -1,0 +1,103 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Modulus.Core.Artifacts;
+using Modulus.Tests.Fixtures;
+
+namespace Modulus.Tests.Fleet;
+
+/// <summary>`modulus coverage` as a real process: the store's manifests joined with nodes from a file or the API stand-in.</summary>
+public sealed class CoverageIntegrationTests : IAsyncLifetime
+{
+    private readonly TempDirectory dir = new();
+    private readonly KubernetesApiStandIn api = new();
+
+    public async Task InitializeAsync()
+    {
+        foreach (var (kernel, type) in new[] { ("6.6.62-cloud-amd64", "open"), ("6.6.62-cloud-amd64", "proprietary"), ("6.6.70-cloud-amd64", "open") })
+        {
+            var manifest = new Manifest
+            {
+                Driver = new DriverInfo("nvidia", "580.1.2", type, "nvidia-runfile"), GardenlinuxVersion = "1877.3", KernelRelease = kernel, Arch = "amd64",
+                Files = [], Modules = [], Build = new BuildInfo("t", "t", "gcc", DateTimeOffset.UnixEpoch, 1), CreatedAt = DateTimeOffset.UnixEpoch,
+                Blob = new BlobInfo("unused", new string('0', 64), 1, "gzip"),
+            };
+            var path = Path.Combine(dir.Combine("store"), manifest.Key.StorePath, Manifest.FileName);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            await File.WriteAllBytesAsync(path, ManifestFile.Serialize(manifest));
+        }
+
+        foreach (var node in Nodes())
+        {
+            api.NodeList.Add(node.DeepClone());
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        await api.DisposeAsync();
+        dir.Dispose();
+    }
+
+    private static JsonNode Node(string name, string? os, string kernel, string? driver)
+    {
+        var labels = new JsonObject();
+        if (os is not null)
+        {
+            labels["os-version"] = os;
+        }
+
+        if (driver is not null)
+        {
+            labels["modulus.gardenlinux.io/nvidia-driver-version"] = driver;
+        }
+
+        return new JsonObject { ["metadata"] = new JsonObject { ["name"] = name, ["labels"] = labels }, ["status"] = new JsonObject { ["nodeInfo"] = new JsonObject { ["kernelVersion"] = kernel } } };
+    }
+
+    private static JsonNode[] Nodes() =>
+    [
+        Node("gpu-a", "1877.3", "6.6.62-cloud-amd64", "580.1.2"), Node("gpu-b", "1877.3", "6.6.62-cloud-amd64", "580.1.2"),
+        Node("gpu-c", "1877.3", "6.6.63-cloud-amd64", "580.1.2"), Node("cpu-1", null, "6.1.0-57-amd64", null),
+    ];
+
+    [Fact(Timeout = TestTimeouts.Quick)]
+    public async Task Lists_what_the_nodes_need_that_the_store_lacks_and_exits_3()
+    {
+        var file = dir.Combine("nodes.json");
+        await File.WriteAllTextAsync(file, new JsonObject { ["kind"] = "NodeList", ["items"] = new JsonArray(Nodes()) }.ToJsonString());
+
+        var (code, run) = await ChildProcess.RunAsync(Repo.Modulus, ["coverage", "--store", "file://" + dir.Combine("store"), "--nodes-file", file]);
+
+        code.Should().Be(3, run.Output);
+        var lines = run.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        lines.Should().Contain(l => l.StartsWith("1877.3", StringComparison.Ordinal) && l.Contains("6.6.62-cloud-amd64") && l.Contains("    2  open,proprietary"));
+        lines.Should().Contain(l => l.Contains("6.6.63-cloud-amd64") && l.Contains("MISSING: the store has no nvidia-580.1.2 for Garden Linux 1877.3, kernel 6.6.63-cloud-amd64"));
+        lines.Should().Contain(l => l.Contains("MISSING: the node has no os-version label"));
+        lines[^1].Should().Be($"1 of 3 covered, 2 node(s) without an artifact in file://{dir.Combine("store")}");
+    }
+
+    [Fact(Timeout = TestTimeouts.Quick)]
+    public async Task Reads_the_nodes_from_the_api_and_checks_a_wanted_version_and_module_type_as_json()
+    {
+        var kubeconfig = dir.Combine("kubeconfig");
+        await File.WriteAllTextAsync(kubeconfig, $$"""
+            current-context: t
+            contexts: [ { name: t, context: { cluster: s, user: u } } ]
+            clusters: [ { name: s, cluster: { server: "{{api.Server}}" } } ]
+            users: [ { name: u, user: { token: fleet } } ]
+            """);
+
+        var (code, run) = await ChildProcess.RunAsync(Repo.Modulus, ["coverage", "--store", "file://" + dir.Combine("store"), "--kubeconfig", kubeconfig,
+            "--selector", "os-version=1877.3", "--driver-version", "580.1.2", "--module-type", "proprietary", "--json"]);
+
+        code.Should().Be(3, run.Output);
+        api.Requests.Should().Contain(r => r.Path == "/api/v1/nodes?labelSelector=os-version%3D1877.3");
+        var rows = JsonNode.Parse(run.Stdout)!.AsArray();
+        var ok = rows.Single(r => (string?)r!["kernel"] == "6.6.62-cloud-amd64")!;
+        ((bool)ok["covered"]!).Should().BeTrue();
+        ok["nodes"]!.AsArray().Select(n => (string?)n).Should().Equal("gpu-a", "gpu-b");
+        ((bool)rows.Single(r => (string?)r!["kernel"] == "6.6.63-cloud-amd64")!["covered"]!).Should().BeFalse();
+        run.Stdout.Should().NotContain("\"covered\": true,\n    \"missing\": \"");
+        JsonSerializer.Deserialize<JsonElement>(run.Stdout).GetArrayLength().Should().Be(3);
+    }
+}
