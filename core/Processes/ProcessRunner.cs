@@ -17,6 +17,12 @@ public sealed class ProcessRunner(ILogger<ProcessRunner> logger) : IProcessRunne
         var stopwatch = Stopwatch.StartNew();
 
         logger.LogDebug("Running {CommandLine}", spec.CommandLine);
+        if (spec.OwnProcessGroup && !IsRunnable(spec.Program))
+        {
+            // Behind setsid and sh a missing program would only be exit 127: say what Process.Start would have said.
+            throw new Errors.ModulusException($"could not start '{spec.Program}': no such program. Is it installed and on PATH?");
+        }
+
         try
         {
             process.Start();
@@ -134,6 +140,11 @@ public sealed class ProcessRunner(ILogger<ProcessRunner> logger) : IProcessRunne
         "\"$@\"; status=$?; [ -n \"${watcher:-}\" ] && kill \"$watcher\" 2>/dev/null; exit $status";
 
     private static readonly string[] SetsidLocations = ["/usr/bin/setsid", "/bin/setsid"];
+
+    private static bool IsRunnable(string program) =>
+        program.Contains('/', StringComparison.Ordinal)
+            ? File.Exists(program)
+            : (System.Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(':', StringSplitOptions.RemoveEmptyEntries).Any(dir => File.Exists(Path.Combine(dir, program)));
 
     private static ProcessStartInfo CreateStartInfo(ProcessSpec spec)
     {

@@ -107,6 +107,18 @@ public sealed class KubernetesApiStandIn : IAsyncDisposable
         }
     }
 
+    /// <summary>Writes a kubeconfig that points at this stand-in with a bearer token; returns its path.</summary>
+    public async Task<string> WriteKubeconfigAsync(string path, string token)
+    {
+        await File.WriteAllTextAsync(path, $$"""
+            current-context: test
+            contexts: [ { name: test, context: { cluster: standin, user: user } } ]
+            clusters: [ { name: standin, cluster: { server: "{{Server}}" } } ]
+            users: [ { name: user, user: { token: {{token}} } } ]
+            """);
+        return path;
+    }
+
     public Uri Server => new($"{(serverCertificate is null ? "http" : "https")}://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}");
 
     public async ValueTask DisposeAsync()

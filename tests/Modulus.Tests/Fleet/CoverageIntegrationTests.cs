@@ -79,13 +79,7 @@ public sealed class CoverageIntegrationTests : IAsyncLifetime
     [Fact(Timeout = TestTimeouts.Quick)]
     public async Task Reads_the_nodes_from_the_api_and_checks_a_wanted_version_and_module_type_as_json()
     {
-        var kubeconfig = dir.Combine("kubeconfig");
-        await File.WriteAllTextAsync(kubeconfig, $$"""
-            current-context: t
-            contexts: [ { name: t, context: { cluster: s, user: u } } ]
-            clusters: [ { name: s, cluster: { server: "{{api.Server}}" } } ]
-            users: [ { name: u, user: { token: fleet } } ]
-            """);
+        var kubeconfig = await api.WriteKubeconfigAsync(dir.Combine("kubeconfig"), "fleet");
 
         var (code, run) = await ChildProcess.RunAsync(Repo.Modulus, ["coverage", "--store", "file://" + dir.Combine("store"), "--kubeconfig", kubeconfig,
             "--selector", "os-version=1877.3", "--driver-version", "580.1.2", "--module-type", "proprietary", "--json"]);

@@ -26,7 +26,7 @@ public sealed class InstallReportsToKubernetesIntegrationTests : IAsyncLifetime
     {
         api.Labels["os-version"] = "1592.3";
         api.Labels["modulus.gardenlinux.io/nvidia-driver-ready"] = "true";
-        var kubeconfig = await KubeconfigAsync();
+        var kubeconfig = await api.WriteKubeconfigAsync(dir.Combine("kubeconfig"), "installer-token");
         Directory.CreateDirectory(dir.Combine("host"));
         var gpu = dir.Combine("host", "sys", "bus", "pci", "devices", "0000:17:00.0");
         Directory.CreateDirectory(gpu);
@@ -52,7 +52,7 @@ public sealed class InstallReportsToKubernetesIntegrationTests : IAsyncLifetime
     public async Task A_node_without_an_nvidia_gpu_loads_nothing_exits_0_and_says_so_to_kubernetes()
     {
         api.Labels["os-version"] = "1592.3";
-        var kubeconfig = await KubeconfigAsync();
+        var kubeconfig = await api.WriteKubeconfigAsync(dir.Combine("kubeconfig"), "installer-token");
         Directory.CreateDirectory(dir.Combine("host", "sys", "bus", "pci", "devices"));
 
         var (code, run) = await ChildProcess.RunAsync(Repo.Modulus, [
@@ -65,18 +65,5 @@ public sealed class InstallReportsToKubernetesIntegrationTests : IAsyncLifetime
         var ev = JsonNode.Parse(api.Requests.Single(r => r.Method == "POST").Body)!;
         ((string?)ev["reason"]).Should().Be("NvidiaGpuNotFound");
         Directory.Exists(dir.Combine("cache", "1592.3")).Should().BeFalse("nothing was fetched");
-    }
-
-    /// <summary>A kubeconfig that points at the stand-in API server with the installer's token.</summary>
-    private async Task<string> KubeconfigAsync()
-    {
-        var kubeconfig = dir.Combine("kubeconfig");
-        await File.WriteAllTextAsync(kubeconfig, $$"""
-            current-context: test
-            contexts: [ { name: test, context: { cluster: standin, user: installer } } ]
-            clusters: [ { name: standin, cluster: { server: "{{api.Server}}" } } ]
-            users: [ { name: installer, user: { token: installer-token } } ]
-            """);
-        return kubeconfig;
     }
 }

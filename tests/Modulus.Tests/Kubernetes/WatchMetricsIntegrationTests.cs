@@ -29,12 +29,7 @@ public sealed class WatchMetricsIntegrationTests : IAsyncLifetime
         {
             DurationSeconds = 3.5, BytesFetched = 123456,
         });
-        await File.WriteAllTextAsync(host.Combine("kubeconfig"), $$"""
-            current-context: test
-            contexts: [ { name: test, context: { cluster: standin, user: watch } } ]
-            clusters: [ { name: standin, cluster: { server: "{{api.Server}}" } } ]
-            users: [ { name: watch, user: { token: watch-token } } ]
-            """);
+        await api.WriteKubeconfigAsync(host.Combine("kubeconfig"), "watch-token");
         var port = FreePort();
         using var watch = ChildProcess.Start(Repo.Modulus, ["watch", "--node-name", "gpu-3", "--kubeconfig", host.Combine("kubeconfig"), "--host-root", host.Path,
             "--cache-dir", cache, "--interval", "0.2", "--metrics-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
