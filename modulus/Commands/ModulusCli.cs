@@ -18,6 +18,7 @@ internal static class ModulusCli
             StatusCommand.Create(),
             WatchCommand.Create(),
             CoverageCommand.Create(),
+            GcCommand.Create(),
         };
 
     public static async Task<int> InvokeAsync(string[] args, Func<string, string?> getVariable)

@@ -42,15 +42,34 @@ internal sealed class FileStore(string root) : IArtifactStore
     public Task PutBytesAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken) =>
         WriteAtomicallyAsync(key, target => target.WriteAsync(content, cancellationToken).AsTask(), cancellationToken);
 
-    public Task<IReadOnlyList<string>> ListAsync(string prefix, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<string>> ListAsync(string prefix, CancellationToken cancellationToken) =>
+        [.. (await ListObjectsAsync(prefix, cancellationToken)).Select(o => o.Key)];
+
+    public Task<IReadOnlyList<StoreObject>> ListObjectsAsync(string prefix, CancellationToken cancellationToken)
     {
         var start = PathOf(prefix.TrimEnd('/'));
-        IReadOnlyList<string> keys = Directory.Exists(start)
+        IReadOnlyList<StoreObject> objects = Directory.Exists(start)
             ? [.. Directory.EnumerateFiles(start, "*", SearchOption.AllDirectories)
                 .Where(p => !Path.GetFileName(p).StartsWith(".tmp-", StringComparison.Ordinal))
-                .Select(p => Path.GetRelativePath(root, p).Replace('\\', '/'))]
+                .Select(p => new FileInfo(p))
+                .Select(f => new StoreObject(Path.GetRelativePath(root, f.FullName).Replace('\\', '/'), f.Length, new DateTimeOffset(f.LastWriteTimeUtc, TimeSpan.Zero)))]
             : [];
-        return Task.FromResult(keys);
+        return Task.FromResult(objects);
+    }
+
+    public Task DeleteAsync(string key, CancellationToken cancellationToken)
+    {
+        var path = PathOf(key);
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new StoreException($"deleting {key} from {Location} failed: {e.Message}", Location, key, e);
+        }
+
+        return Task.CompletedTask;
     }
 
     public Task<int> RemoveStaleWritesAsync(string prefix, TimeSpan olderThan, CancellationToken cancellationToken)

@@ -29,4 +29,13 @@ internal interface IArtifactStore : IDisposable
 
     /// <summary>Every key below <paramref name="prefix"/>, in no particular order.</summary>
     Task<IReadOnlyList<string>> ListAsync(string prefix, CancellationToken cancellationToken);
+
+    /// <summary>Every object below <paramref name="prefix"/> with its size and when it was last written.</summary>
+    Task<IReadOnlyList<StoreObject>> ListObjectsAsync(string prefix, CancellationToken cancellationToken);
+
+    /// <summary>Deletes an object; one that is gone already is no error.</summary>
+    Task DeleteAsync(string key, CancellationToken cancellationToken);
 }
+
+/// <summary>An object of a store: its key (relative to the prefix), size and last write time.</summary>
+internal sealed record StoreObject(string Key, long Size, DateTimeOffset LastModified);

@@ -126,20 +126,26 @@ internal sealed partial class S3Store : IArtifactStore, IDisposable
             return client.PutObjectAsync(request, token);
         }, cancellationToken);
 
-    public async Task<IReadOnlyList<string>> ListAsync(string prefix, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<string>> ListAsync(string prefix, CancellationToken cancellationToken) =>
+        [.. (await ListObjectsAsync(prefix, cancellationToken)).Select(o => o.Key)];
+
+    public async Task<IReadOnlyList<StoreObject>> ListObjectsAsync(string prefix, CancellationToken cancellationToken)
     {
-        var keys = new List<string>();
+        var objects = new List<StoreObject>();
         var request = new ListObjectsV2Request { BucketName = options.Bucket, Prefix = FullKey(prefix) };
         do
         {
             var page = await CallAsync("list", prefix, token => client.ListObjectsV2Async(request, token), cancellationToken);
-            keys.AddRange((page.S3Objects ?? []).Select(o => RelativeKey(o.Key)));
+            objects.AddRange((page.S3Objects ?? []).Select(o => new StoreObject(RelativeKey(o.Key), o.Size ?? 0, o.LastModified is { } at ? new DateTimeOffset(at.ToUniversalTime(), TimeSpan.Zero) : DateTimeOffset.UtcNow)));
             request.ContinuationToken = page.NextContinuationToken;
         }
         while (!string.IsNullOrEmpty(request.ContinuationToken));
 
-        return keys;
+        return objects;
     }
+
+    public Task DeleteAsync(string key, CancellationToken cancellationToken) =>
+        CallAsync("delete", key, token => client.DeleteObjectAsync(options.Bucket, FullKey(key), token), cancellationToken);
 
     public void Dispose() => client.Dispose();
 
