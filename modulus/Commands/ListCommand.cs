@@ -25,7 +25,7 @@ internal static class ListCommand
                 var entries = await new StoreCatalog(artifactStore, fetcher, loggers.CreateLogger<StoreCatalog>()).ReadAllAsync(string.Empty, token);
                 var rows = entries.Where(e => e.Manifest is not null).Select(e => e.Manifest!).Select(m => new ListRow(
                     m.GardenlinuxVersion, m.KernelRelease, m.Driver.Name, m.Driver.Version, m.Driver.ModuleType, m.Arch,
-                    m.Blob?.Size ?? 0, m.CreatedAt, StoreLayout.ManifestKey(m.Key))).ToList();
+                    m.Blob?.Size ?? 0, m.CreatedAt, StoreLayout.ManifestKey(m.Key), (artifactStore as SigningStore)?.SignerOf(StoreLayout.ManifestKey(m.Key)))).ToList();
                 if (parsed.GetValue(json))
                 {
                     await Console.Out.WriteLineAsync(JsonSerializer.Serialize(rows, ProtocolJson.Indented));
@@ -47,5 +47,5 @@ internal static class ListCommand
         return command;
     }
 
-    private sealed record ListRow(string GardenlinuxVersion, string KernelRelease, string Driver, string Version, string ModuleType, string Arch, long Size, DateTimeOffset CreatedAt, string Manifest);
+    private sealed record ListRow(string GardenlinuxVersion, string KernelRelease, string Driver, string Version, string ModuleType, string Arch, long Size, DateTimeOffset CreatedAt, string Manifest, string? Signer);
 }

@@ -59,7 +59,8 @@ internal static class VerifyCommand
             try
             {
                 await fetcher.ExtractVerifiedAsync(manifest, scratch, cancellationToken);
-                results.Add((manifestKey, null));
+                var signer = (artifactStore as SigningStore)?.SignerOf(manifestKey);
+                results.Add((manifestKey + (signer is null ? string.Empty : $" (signed by {signer})"), null));
             }
             catch (Exception e) when (e is IntegrityException or StoreException)
             {

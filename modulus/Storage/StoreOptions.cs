@@ -27,8 +27,14 @@ internal sealed class StoreOptions
 
     public Option<double> ConnectTimeout { get; } = new("--s3-connect-timeout") { Description = "Seconds to connect to the S3 endpoint", DefaultValueFactory = _ => 10 };
 
+    public Option<string?> SigningKey { get; } = new("--signing-key") { Description = "PEM file with the ECDSA P-256 private key that signs published manifests (the chart's signing Secret)" };
+
+    public Option<string?> TrustedKeys { get; } = new("--trusted-keys") { Description = "PEM file or directory of *.pem public keys; manifests not signed by one of them are refused" };
+
     public void AddTo(Command command)
     {
+        command.Options.Add(SigningKey);
+        command.Options.Add(TrustedKeys);
         command.Options.Add(Store);
         command.Options.Add(Endpoint);
         command.Options.Add(Region);
@@ -52,6 +58,14 @@ internal sealed class StoreOptions
             return null;
         }
 
+        var signing = parsed.GetValue(SigningKey) is { } keyFile ? SigningKeys.LoadPrivate(keyFile, "--signing-key") : null;
+        var trusted = parsed.GetValue(TrustedKeys) is { } trustFile ? SigningKeys.LoadPublic(trustFile, "--trusted-keys") : [];
+        var store = CreateStore(value, parsed, loggers, writes);
+        return signing is null && trusted.Count == 0 ? store : new SigningStore(store, signing, trusted);
+    }
+
+    private IArtifactStore CreateStore(string? value, ParseResult parsed, ILoggerFactory loggers, bool writes)
+    {
         var uri = StoreUri.Parse(value);
         if (uri.Scheme == "file")
         {

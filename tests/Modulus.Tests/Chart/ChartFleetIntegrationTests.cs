@@ -183,4 +183,26 @@ public sealed class ChartFleetIntegrationTests : IDisposable
         var (code, run) = await Helm.ValidateAsync(yaml);
         code.Should().Be(0, run.Output);
     }
+
+    [Fact(Timeout = TestTimeouts.Quick)]
+    public async Task Signing_gives_the_compiler_its_key_from_a_secret_and_installers_the_trusted_public_keys()
+    {
+        using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var pem = key.ExportSubjectPublicKeyInfoPem();
+        var values = Values("signing:\n  publicKeys:\n    - |\n" + string.Join("\n", pem.Split('\n').Select(l => "      " + l)) + "\n");
+
+        var (_, installer) = await Helm.TemplateAsync(Path.Combine(Helm.Chart, "ci", "installer-values.yaml"), "-f", values);
+        var (_, compiler) = await Helm.TemplateAsync(Path.Combine(Helm.Chart, "ci", "compiler-values.yaml"), "--set", "signing.keySecret=driver-signing-key");
+
+        var keys = installer.Single(o => (string?)o["kind"] == "ConfigMap" && ((string?)o["metadata"]!["name"])!.EndsWith("trusted-keys", StringComparison.Ordinal));
+        ((string?)keys["data"]!["key-0.pem"])!.Trim().Should().Be(pem.Trim());
+        var install = PodSpec(installer)["initContainers"]![0]!;
+        install["env"]!.AsArray().Should().Contain(e => (string?)e!["name"] == "MODULUS_TRUSTED_KEYS" && (string?)e["value"] == "/etc/modulus/trusted-keys");
+        install["volumeMounts"]!.AsArray().Should().Contain(m => (string?)m!["mountPath"] == "/etc/modulus/trusted-keys");
+        var modulus = PodSpec(compiler)["containers"]!.AsArray().Single(c => (string?)c!["name"] == "modulus")!;
+        modulus["env"]!.AsArray().Should().Contain(e => (string?)e!["name"] == "MODULUS_SIGNING_KEY" && (string?)e["value"] == "/etc/modulus/signing/signing-key.pem");
+        var volume = PodSpec(compiler)["volumes"]!.AsArray().Single(v => (string?)v!["name"] == "signing-key")!;
+        ((string?)volume["secret"]!["secretName"]).Should().Be("driver-signing-key");
+        compiler.Select(o => (string?)o["kind"]).Should().NotContain("Secret", "the key comes from the operator's Secret, never from values");
+    }
 }
