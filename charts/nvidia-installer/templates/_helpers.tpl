@@ -146,3 +146,60 @@ volumeMounts:
   - { name: cache, mountPath: /out, subPath: build }
   - { name: bootstrap, mountPath: /modulus }
 {{- end -}}
+
+
+{{/* A build-matrix Job: modulus compile for one (Garden Linux, driver) pair, dev as a native sidecar of that version's kmodbuild image. */}}
+{{- define "modulus.matrixJobSpec" -}}
+backoffLimit: 2
+ttlSecondsAfterFinished: 86400
+template:
+  metadata:
+    {{- include "modulus.podMetadata" . | nindent 4 }}
+  spec:
+    restartPolicy: OnFailure
+    serviceAccountName: {{ include "modulus.fullname" . }}
+    automountServiceAccountToken: false
+    {{- include "modulus.scheduling" . | nindent 4 }}
+    initContainers:
+      - {{- include "modulus.devContainer" . | nindent 8 }}
+        restartPolicy: Always
+    containers:
+      - name: modulus
+        image: {{ include "modulus.image" . }}
+        imagePullPolicy: {{ .Values.image.pullPolicy }}
+        command: ["modulus", "compile"]
+        env:
+          {{- include "modulus.env" . | nindent 10 }}
+          - name: MODULUS_CMD_DIR
+            value: /cmd
+          - name: MODULUS_FORCE
+            value: {{ .Values.forceCompile | quote }}
+          - name: MODULUS_DRIVER_KIND
+            value: nvidia-runfile
+          {{- if .Values.signing.keySecret }}
+          - name: MODULUS_SIGNING_KEY
+            value: /etc/modulus/signing/signing-key.pem
+          {{- end }}
+        securityContext:
+          privileged: false
+          allowPrivilegeEscalation: false
+          seccompProfile:
+            type: RuntimeDefault
+        {{- with .Values.resources.modulus }}
+        resources:
+          {{- toYaml . | nindent 10 }}
+        {{- end }}
+        volumeMounts:
+          - { name: cmd, mountPath: /cmd }
+          - { name: cache, mountPath: {{ .Values.hostCachePath }} }
+          {{- if .Values.signing.keySecret }}
+          - { name: signing-key, mountPath: /etc/modulus/signing, readOnly: true }
+          {{- end }}
+    volumes:
+      - { name: cmd, emptyDir: {} }
+      - { name: cache, hostPath: { path: {{ .Values.hostCachePath }}, type: DirectoryOrCreate } }
+      - { name: bootstrap, configMap: { name: {{ include "modulus.fullname" . }}-bootstrap, defaultMode: 0555 } }
+      {{- with .Values.signing.keySecret }}
+      - { name: signing-key, secret: { secretName: {{ . }}, defaultMode: 0400, items: [ { key: signing-key.pem, path: signing-key.pem } ] } }
+      {{- end }}
+{{- end -}}

@@ -205,4 +205,56 @@ public sealed class ChartFleetIntegrationTests : IDisposable
         ((string?)volume["secret"]!["secretName"]).Should().Be("driver-signing-key");
         compiler.Select(o => (string?)o["kind"]).Should().NotContain("Secret", "the key comes from the operator's Secret, never from values");
     }
+
+    private const string Matrix = """
+        allowCompilation: true
+        driverBucketSecret: nvidia-driver-bucket-write
+        gardenlinuxVersion: "1877.3"
+        nvidiaInstaller:
+          driverVersion: "580.65.06"
+        buildMatrix:
+          enabled: true
+          gardenlinuxVersions: ["1592.3", "1877.3"]
+          driverVersions: ["570.86.15", "580.65.06"]
+        """;
+
+    [Fact(Timeout = TestTimeouts.Quick)]
+    public async Task The_build_matrix_renders_one_job_per_garden_linux_and_driver_version_with_that_versions_kmodbuild_image()
+    {
+        var (yaml, objects) = await Helm.TemplateAsync(Values(Matrix));
+
+        objects.Select(o => (string?)o["kind"]).Should().NotContain("DaemonSet", "the matrix replaces the compiler DaemonSet");
+        var jobs = objects.Where(o => (string?)o["kind"] == "Job").ToList();
+        jobs.Select(j => (string?)j["metadata"]!["name"]).Should().BeEquivalentTo(
+            "gpu-compiler-1592-3-570-86-15", "gpu-compiler-1592-3-580-65-06", "gpu-compiler-1877-3-570-86-15", "gpu-compiler-1877-3-580-65-06");
+        foreach (var job in jobs)
+        {
+            var gl = (string)job["metadata"]!["labels"]!["modulus.gardenlinux.io/gardenlinux-version"]!;
+            var driver = (string)job["metadata"]!["labels"]!["modulus.gardenlinux.io/driver-version"]!;
+            var spec = job["spec"]!["template"]!["spec"]!;
+            var dev = spec["initContainers"]![0]!;
+            ((string?)dev["image"]).Should().Be($"ghcr.io/gardenlinux/gardenlinux/kmodbuild:amd64-{gl}");
+            ((string?)dev["restartPolicy"]).Should().Be("Always", "a native sidecar, so the Job completes when compile does");
+            var env = spec["containers"]![0]!["env"]!.AsArray().Where(e => e!["value"] is not null).ToDictionary(e => (string)e!["name"]!, e => (string?)e!["value"]);
+            env["MODULUS_GARDENLINUX_VERSION"].Should().Be(gl);
+            env["MODULUS_DRIVER_VERSION"].Should().Be(driver);
+            env["MODULUS_FORCE"].Should().Be("false", "each Job skips what the store has");
+        }
+
+        var (code, run) = await Helm.ValidateAsync(yaml);
+        code.Should().Be(0, run.Output);
+    }
+
+    [Fact(Timeout = TestTimeouts.Quick)]
+    public async Task With_a_schedule_cron_jobs_re_check_the_matrix()
+    {
+        var (yaml, objects) = await Helm.TemplateAsync(Values(Matrix), "--set", "buildMatrix.schedule=0 3 * * *");
+
+        var crons = objects.Where(o => (string?)o["kind"] == "CronJob").ToList();
+        crons.Should().HaveCount(4);
+        crons.Should().OnlyContain(c => (string?)c["spec"]!["schedule"] == "0 3 * * *" && (string?)c["spec"]!["concurrencyPolicy"] == "Forbid");
+        var (code, run) = await Helm.ValidateAsync(yaml);
+        code.Should().Be(0, run.Output);
+        run.Stdout.Should().Contain("valid CronJob/gpu-compiler-1877-3-580-65-06");
+    }
 }
