@@ -70,4 +70,7 @@ public sealed record BuildInfo(string ModulusVersion, string BuilderImage, strin
 
     /// <summary>Total size of the .ko files in the artifact.</summary>
     public long? ModuleBytes { get; init; }
+
+    /// <summary>The certificate that signed every module (kernel module signature, for Secure Boot): subject and SHA-256 fingerprint.</summary>
+    public string? ModuleSigner { get; init; }
 }

@@ -21,4 +21,7 @@ public sealed record BuildProvenance
     public long ModuleBytesBeforeStrip { get; init; }
 
     public long ModuleBytes { get; init; }
+
+    /// <summary>Who signed the modules for Secure Boot: the certificate's subject and SHA-256 fingerprint; null: unsigned.</summary>
+    public string? ModuleSigner { get; init; }
 }

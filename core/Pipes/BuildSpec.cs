@@ -28,6 +28,12 @@ public sealed record BuildSpec
     /// <summary>Keep the modules' debug info; by default it is stripped, as <c>INSTALL_MOD_STRIP=1</c> does.</summary>
     public bool KeepDebugInfo { get; init; }
 
+    /// <summary>Private key (PEM) that signs every module for Secure Boot, as the dev container sees it; with <see cref="SigningCert"/>.</summary>
+    public string? SigningKey { get; init; }
+
+    /// <summary>The X.509 certificate (PEM or DER) of <see cref="SigningKey"/>; nodes must trust it (MOK, db).</summary>
+    public string? SigningCert { get; init; }
+
     /// <summary>Name of the output directory below dev-builder's out dir.</summary>
     public required string Job { get; init; }
 }

@@ -36,6 +36,7 @@ internal sealed class Builder(IEnumerable<IBuildRecipe> recipes, KernelHeadersLo
             var context = new BuildContext(spec, kernel, work, partial, onOutput, say);
             await recipe.BuildAsync(context, cancellationToken);
             var (before, after) = await steps.StripModulesAsync(context, cancellationToken);
+            var signer = await steps.SignModulesAsync(context, cancellationToken);
             Directory.Move(partial, final);
             say($"built {spec.Job} in {stopwatch.Elapsed.TotalSeconds:F1} s");
             var provenance = new BuildProvenance
@@ -46,7 +47,8 @@ internal sealed class Builder(IEnumerable<IBuildRecipe> recipes, KernelHeadersLo
                 KernelSource = kernel.SourceOrPath,
                 ModulesStripped = !spec.KeepDebugInfo,
                 ModuleBytesBeforeStrip = before,
-                ModuleBytes = after,
+                ModuleBytes = signer is null ? after : Directory.GetFiles(Path.Combine(final, "lib", "modules", kernel.Release), "*.ko", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length),
+                ModuleSigner = signer,
             };
             return new BuildOutcome(spec.Job, kernel.Release, stopwatch.Elapsed, provenance, context.Warnings);
         }

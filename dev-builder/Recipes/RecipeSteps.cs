@@ -89,6 +89,52 @@ internal sealed class RecipeSteps(IProcessRunner runner)
 
     private static string Mebibytes(long bytes) => $"{bytes / 1048576.0:F1} MiB";
 
+    /// <summary>
+    /// Signs every module in the kernel's module signature format with the headers' own <c>scripts/sign-file</c>
+    /// (after stripping, which would remove a signature); returns the signer (subject, SHA-256 fingerprint), or null
+    /// when the request asks for no signing.
+    /// </summary>
+    public async Task<string?> SignModulesAsync(BuildContext context, CancellationToken cancellationToken)
+    {
+        var (key, cert) = (context.Spec.SigningKey, context.Spec.SigningCert);
+        if (key is null && cert is null)
+        {
+            return null;
+        }
+
+        if (key is null || cert is null || !File.Exists(key) || !File.Exists(cert))
+        {
+            throw new ModulusException($"module signing needs both a key and a certificate that exist in the dev container (key '{key}', certificate '{cert}')", ExitCodes.InvalidInput);
+        }
+
+        var signFile = new[] { context.Kernel.Path, context.Kernel.SourceOrPath }.Select(d => Path.Combine(d, "scripts", "sign-file")).FirstOrDefault(File.Exists)
+            ?? throw new ModulusException($"the kernel headers {context.Kernel.Path} have no scripts/sign-file to sign modules with");
+        using var certificate = LoadCertificate(cert);
+        var signer = $"{certificate.Subject}, sha256 {certificate.GetCertHashString(System.Security.Cryptography.HashAlgorithmName.SHA256).ToLowerInvariant()}";
+        foreach (var module in Directory.GetFiles(context.ModulesDir, "*.ko", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+        {
+            await RunAsync(context, signFile, ["sha256", key, cert, module], cancellationToken);
+        }
+
+        context.Say($"signed the modules for Secure Boot as {signer}");
+        return signer;
+    }
+
+    private static System.Security.Cryptography.X509Certificates.X509Certificate2 LoadCertificate(string path)
+    {
+        try
+        {
+            var text = File.ReadAllText(path);
+            return text.Contains("-----BEGIN CERTIFICATE-----", StringComparison.Ordinal)
+                ? System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(text)
+                : System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificateFromFile(path);
+        }
+        catch (System.Security.Cryptography.CryptographicException e)
+        {
+            throw new ModulusException($"the module signing certificate {path} is not an X.509 certificate (PEM or DER): {e.Message}", ExitCodes.InvalidInput);
+        }
+    }
+
     /// <summary>Writes modules.dep and friends for the collected modules (<c>depmod -b</c>).</summary>
     public async Task DepmodAsync(BuildContext context, CancellationToken cancellationToken)
     {

@@ -129,6 +129,11 @@ internal sealed partial class PipeServer
             InputValidator.KernelRelease(spec.KernelRelease, "build.kernelRelease");
         }
 
+        if ((spec.SigningKey is null) != (spec.SigningCert is null))
+        {
+            throw new InvalidInputException("build.signingKey and build.signingCert go together: both or neither");
+        }
+
         if (spec.SourceSha256 is not null)
         {
             InputValidator.Sha256(spec.SourceSha256, "build.sourceSha256");

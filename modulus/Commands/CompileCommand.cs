@@ -21,6 +21,8 @@ internal static class CompileCommand
         var driverSource = new Option<string?>("--driver-source") { Description = "file://, http(s):// or a path, as dev-builder sees it (default for nvidia-runfile: NVIDIA's download)" };
         var driverSourceSha256 = new Option<string?>("--driver-source-sha256") { Description = "Expected SHA-256 of the driver source file; a different file is refused before it runs" };
         var keepDebugInfo = new Option<bool>("--keep-debug-info") { Description = "Keep the modules' debug info (default: stripped, as INSTALL_MOD_STRIP=1)" };
+        var signingKey = new Option<string?>("--module-signing-key") { Description = "Private key (PEM, as the dev container sees it) that signs every module for Secure Boot" };
+        var signingCert = new Option<string?>("--module-signing-cert") { Description = "Its X.509 certificate (PEM or DER); nodes must trust it (MOK or db)" };
         var moduleType = CommonOptions.ModuleType();
         var arch = CommonOptions.Arch();
         var cmdDir = CommonOptions.CmdDir();
@@ -34,7 +36,7 @@ internal static class CompileCommand
 
         var command = new Command("compile", "Build one driver artifact through dev-builder and write it to the host cache")
         {
-            driverVersion, gardenlinuxVersion, kernelVersion, driverKind, driverName, driverSource, driverSourceSha256, keepDebugInfo, moduleType, arch,
+            driverVersion, gardenlinuxVersion, kernelVersion, driverKind, driverName, driverSource, driverSourceSha256, keepDebugInfo, signingKey, signingCert, moduleType, arch,
             cmdDir, localBuilder, cacheDir, payload, readyTimeout, heartbeatTimeout, force,
         };
         store.AddTo(command);
@@ -57,6 +59,8 @@ internal static class CompileCommand
                     DriverSource = source,
                     DriverSourceSha256 = parsed.GetValue(driverSourceSha256) is { } sha ? InputValidator.Sha256(sha) : null,
                     KeepDebugInfo = parsed.GetValue(keepDebugInfo),
+                    ModuleSigningKey = parsed.GetValue(signingKey) is { } k1 ? InputValidator.DriverSource(k1, "--module-signing-key") : null,
+                    ModuleSigningCert = parsed.GetValue(signingCert) is { } c1 ? InputValidator.DriverSource(c1, "--module-signing-cert") : null,
                     CacheDir = Path.GetFullPath(InputValidator.Directory(parsed.GetValue(cacheDir), "--cache-dir")),
                     CmdDir = parsed.GetValue(cmdDir) is { } c ? Path.GetFullPath(c) : null,
                     LocalBuilder = parsed.GetValue(localBuilder),
@@ -71,6 +75,11 @@ internal static class CompileCommand
                 if (request.LocalBuilder == (request.CmdDir is not null))
                 {
                     throw new InvalidInputException("pass exactly one of --cmd-dir DIR (attach to the dev container's dev-builder) and --local-builder (start one here)");
+                }
+
+                if ((request.ModuleSigningKey is null) != (request.ModuleSigningCert is null))
+                {
+                    throw new InvalidInputException("--module-signing-key and --module-signing-cert go together: pass both or neither");
                 }
 
                 if (kind == "kbuild" && source is null)
@@ -112,6 +121,11 @@ internal static class CompileCommand
         if (manifest.Build.DriverSourceSha256 is { } sourceSha)
         {
             await output.WriteLineAsync($"  source: {manifest.Build.DriverSource} (sha256 {sourceSha})");
+        }
+
+        if (manifest.Build.ModuleSigner is { } moduleSigner)
+        {
+            await output.WriteLineAsync($"  modules signed by: {moduleSigner}");
         }
 
         await output.WriteLineAsync($"  kernel headers: {manifest.Build.KernelHeaders}{(manifest.Build.KernelSource is { } src && src != manifest.Build.KernelHeaders ? " (source " + src + ")" : string.Empty)}");

@@ -26,6 +26,11 @@ internal sealed record CompileRequest
     /// <summary>Expected SHA-256 of the driver source file; dev-builder refuses a different file before running it.</summary>
     public string? DriverSourceSha256 { get; init; }
 
+    /// <summary>Key and certificate (paths as the dev container sees them) that sign every module for Secure Boot.</summary>
+    public string? ModuleSigningKey { get; init; }
+
+    public string? ModuleSigningCert { get; init; }
+
     /// <summary>Keep debug info in the modules (by default stripped as INSTALL_MOD_STRIP=1 does).</summary>
     public bool KeepDebugInfo { get; init; }
 

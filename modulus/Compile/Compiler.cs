@@ -61,6 +61,7 @@ internal sealed class Compiler(IProcessRunner runner, ArtifactWriter writer, ILo
         {
             Kind = request.DriverKind, Name = key.Name, Version = key.Version, ModuleType = key.ModuleType, Arch = key.Arch,
             KernelRelease = kernel, Source = request.DriverSource, SourceSha256 = request.DriverSourceSha256, KeepDebugInfo = request.KeepDebugInfo,
+            SigningKey = request.ModuleSigningKey, SigningCert = request.ModuleSigningCert,
             Job = $"{key.ArtifactName}-{DateTime.UtcNow:yyyyMMddHHmmss}-{Guid.NewGuid().ToString("N")[..6]}",
         };
         var jobDir = Path.Combine(buildRoot, spec.Job);
@@ -104,6 +105,7 @@ internal sealed class Compiler(IProcessRunner runner, ArtifactWriter writer, ILo
                 ModulesStripped = provenance?.ModulesStripped,
                 ModuleBytesBeforeStrip = provenance?.ModuleBytesBeforeStrip,
                 ModuleBytes = provenance?.ModuleBytes,
+                ModuleSigner = provenance?.ModuleSigner,
             };
             var (directory, manifest) = await writer.CommitAsync(request.CacheDir, builtDir, key, request.DriverKind, build, cancellationToken);
             if (store is not null)

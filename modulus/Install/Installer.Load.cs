@@ -13,6 +13,8 @@ internal sealed partial class Installer
 {
     private const string Peermem = "nvidia_peermem";
     private const int ENODEV = 19;
+    private const int ENOKEY = 126;
+    private const int EKEYREJECTED = 129;
 
     /// <summary>Modules an install may leave out (peermem where the node has no InfiniBand core).</summary>
     public static readonly string[] OptionalModules = [Peermem];
@@ -158,7 +160,8 @@ internal sealed partial class Installer
     {
         var nvrm = said.Where(l => l.StartsWith("NVRM:", StringComparison.Ordinal)).ToList();
         var relevant = said.Where(l => l.StartsWith("NVRM:", StringComparison.Ordinal) || l.Contains(name, StringComparison.Ordinal) ||
-            l.Contains(name.Replace('_', '-'), StringComparison.Ordinal) || l.Contains("Unknown symbol", StringComparison.Ordinal)).TakeLast(12).ToList();
+            l.Contains(name.Replace('_', '-'), StringComparison.Ordinal) || l.Contains("Unknown symbol", StringComparison.Ordinal) ||
+            l.Contains("is rejected", StringComparison.Ordinal)).TakeLast(12).ToList();
         var kernelSays = said.Count == 0
             ? " The kernel log could not be read here; see dmesg on the node."
             : relevant.Count == 0 ? $" The kernel log says: {string.Join(" | ", said.TakeLast(5))}" : $" The kernel log says: {string.Join(" | ", relevant)}";
@@ -167,6 +170,14 @@ internal sealed partial class Installer
             return new ModulusException(
                 $"no NVIDIA GPU was found: the kernel refused {Path.GetFileName(path)} with ENODEV (errno 19).{(nvrm.Count > 0 ? " The kernel says: " + string.Join(" | ", nvrm) : kernelSays)} " +
                 "Run the installer only on GPU nodes (check the node pool's nodeAffinity), and check that the GPU is attached and visible (lspci -d 10de:).");
+        }
+
+        if (e.HResult is EKEYREJECTED or ENOKEY && manifest is not null)
+        {
+            var signed = manifest.Build.ModuleSigner is { } signer ? $"it is signed by {signer}, which this kernel does not trust" : "it is not signed";
+            return new ModulusException(
+                $"the kernel refused {Path.GetFileName(path)} ({e.Message}): it loads only modules signed by a key it trusts (module.sig_enforce=1, or Secure Boot lockdown), and {signed}.{kernelSays} " +
+                "Sign the modules at compile time (compile --module-signing-key/--module-signing-cert, chart moduleSigning.secret) with a key the nodes trust (enrolled as a MOK or in the firmware's db).");
         }
 
         var what = manifest is null

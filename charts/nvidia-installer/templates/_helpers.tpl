@@ -145,6 +145,26 @@ volumeMounts:
   - { name: cmd, mountPath: /cmd }
   - { name: cache, mountPath: /out, subPath: build }
   - { name: bootstrap, mountPath: /modulus }
+  {{- if .Values.moduleSigning.secret }}
+  - { name: module-signing, mountPath: /etc/modulus/module-signing, readOnly: true }
+  {{- end }}
+{{- end -}}
+
+{{/* modulus compile's environment for Secure Boot signing: the key and certificate as the dev container sees them. */}}
+{{- define "modulus.moduleSigningEnv" -}}
+{{- if .Values.moduleSigning.secret }}
+- name: MODULUS_MODULE_SIGNING_KEY
+  value: /etc/modulus/module-signing/signing_key.pem
+- name: MODULUS_MODULE_SIGNING_CERT
+  value: /etc/modulus/module-signing/signing_cert.pem
+{{- end }}
+{{- end -}}
+
+{{/* The Secret volume of the module signing key, for pods with a dev container. */}}
+{{- define "modulus.moduleSigningVolume" -}}
+{{- with .Values.moduleSigning.secret }}
+- { name: module-signing, secret: { secretName: {{ . }}, defaultMode: 0400 } }
+{{- end }}
 {{- end -}}
 
 
@@ -180,6 +200,7 @@ template:
           - name: MODULUS_SIGNING_KEY
             value: /etc/modulus/signing/signing-key.pem
           {{- end }}
+          {{- include "modulus.moduleSigningEnv" . | nindent 10 }}
         securityContext:
           privileged: false
           allowPrivilegeEscalation: false
@@ -202,4 +223,5 @@ template:
       {{- with .Values.signing.keySecret }}
       - { name: signing-key, secret: { secretName: {{ . }}, defaultMode: 0400, items: [ { key: signing-key.pem, path: signing-key.pem } ] } }
       {{- end }}
+      {{- include "modulus.moduleSigningVolume" . | nindent 6 }}
 {{- end -}}

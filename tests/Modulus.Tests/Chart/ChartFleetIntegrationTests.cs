@@ -257,4 +257,18 @@ public sealed class ChartFleetIntegrationTests : IDisposable
         code.Should().Be(0, run.Output);
         run.Stdout.Should().Contain("valid CronJob/gpu-compiler-1877-3-580-65-06");
     }
+
+    [Fact(Timeout = TestTimeouts.Quick)]
+    public async Task Module_signing_mounts_the_key_secret_into_dev_and_tells_compile_where_it_is()
+    {
+        var (_, objects) = await Helm.TemplateAsync(Path.Combine(Helm.Chart, "ci", "compiler-values.yaml"), "--set", "moduleSigning.secret=secure-boot-key");
+
+        var spec = PodSpec(objects);
+        var dev = spec["containers"]!.AsArray().Single(c => (string?)c!["name"] == "dev")!;
+        dev["volumeMounts"]!.AsArray().Should().Contain(m => (string?)m!["name"] == "module-signing" && (string?)m["mountPath"] == "/etc/modulus/module-signing");
+        var modulus = spec["containers"]!.AsArray().Single(c => (string?)c!["name"] == "modulus")!;
+        modulus["env"]!.AsArray().Should().Contain(e => (string?)e!["name"] == "MODULUS_MODULE_SIGNING_KEY" && (string?)e["value"] == "/etc/modulus/module-signing/signing_key.pem");
+        modulus["volumeMounts"]!.AsArray().Should().NotContain(m => (string?)m!["name"] == "module-signing", "the key reaches only the container that signs");
+        ((string?)spec["volumes"]!.AsArray().Single(v => (string?)v!["name"] == "module-signing")!["secret"]!["secretName"]).Should().Be("secure-boot-key");
+    }
 }

@@ -55,10 +55,10 @@ public static class QemuVm
     }
 
     /// <summary>Builds the initramfs from <paramref name="root"/>, boots it (tests/vm/boot.sh), and returns the serial console.</summary>
-    public static async Task<string> BootAsync(string root, string workDir, int memoryMiB = 1536)
+    public static async Task<string> BootAsync(string root, string workDir, int memoryMiB = 1536, string kernelArguments = "")
     {
         var (exit, vm) = await ChildProcess.RunAsync("sh",
-            [Path.Combine(Repo.Root, "tests", "vm", "boot.sh"), root, workDir, memoryMiB.ToString(System.Globalization.CultureInfo.InvariantCulture)],
+            [Path.Combine(Repo.Root, "tests", "vm", "boot.sh"), root, workDir, memoryMiB.ToString(System.Globalization.CultureInfo.InvariantCulture), kernelArguments],
             timeout: TimeSpan.FromMinutes(5));
         var serial = vm.Output;
         exit.Should().Be(0, serial);

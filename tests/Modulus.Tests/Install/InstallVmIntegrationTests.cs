@@ -55,5 +55,30 @@ public sealed class InstallVmIntegrationTests : IDisposable
         Marker(serial, "modules-after-failure").Should().Be("[]", "the two modules loaded before the failing third are unloaded again");
     }
 
+    [Fact(Timeout = TestTimeouts.Vm)]
+    public async Task With_module_sig_enforce_an_unsigned_and_an_untrusted_module_are_refused_and_modulus_says_which()
+    {
+        var root = dir.Combine("root");
+        var (key, cert) = await ModuleSigningKey.CreateAsync(dir.Combine("keys"));
+        foreach (var (version, sign) in new[] { ("999.1.2", false), ("999.2.0", true) })
+        {
+            var runfile = await FakeNvidiaRunfile.CreateAsync(version, dir.Combine("runs"));
+            string[] signing = sign ? ["--module-signing-key", key, "--module-signing-cert", cert] : [];
+            var (code, run) = await ChildProcess.RunAsync(Repo.Modulus, ["compile", "--local-builder", "--driver-source", runfile, "--driver-version", version,
+                "--gardenlinux-version", "1877.3", "--module-type", "open", "--cache-dir", dir.Combine("cache"), "--store", "file://" + Path.Combine(root, "store"), .. signing]);
+            code.Should().Be(0, run.Output);
+        }
+
+        QemuVm.AddModulusAndInit(root, "init-sig-enforce.sh");
+        var serial = await QemuVm.BootAsync(root, dir.Path, kernelArguments: "module.sig_enforce=1");
+
+        Marker(serial, "sig_enforce").Should().Be("Y");
+        serial.Should().Contain("MODULUS-VM: unsigned exit=1").And.Contain("MODULUS-VM: untrusted exit=1");
+        serial.Should().Contain("it loads only modules signed by a key it trusts (module.sig_enforce=1, or Secure Boot lockdown), and it is not signed");
+        serial.Should().Contain($"and it is signed by CN={ModuleSigningKey.CommonName}, sha256 ").And.Contain("which this kernel does not trust");
+        serial.Should().Contain("Loading of unsigned module is rejected", "the kernel's own words are quoted");
+        Marker(serial, "modules").Should().Be("[]", "nothing of either driver is loaded");
+    }
+
     private static string Marker(string serial, string name) => QemuVm.Marker(serial, name);
 }
