@@ -1,8 +1,8 @@
 namespace Modulus.Kubernetes;
 
 /// <summary>
-/// The few Kubernetes API calls Modulus makes. KubernetesClient (the NuGet package) is not obtainable here, so
-/// <see cref="KubernetesClient"/> implements them over HttpClient; the real package can replace it behind this.
+/// The node calls Modulus makes. <see cref="KubernetesClient"/> implements them over HttpClient, written when the
+/// KubernetesClient NuGet package could not be had here; it restores now (DEVELOPERS.md) and can replace it behind this.
 /// </summary>
 internal interface INodeApi
 {
