@@ -39,6 +39,12 @@ public static partial class InputValidator
             $"{option} '{Printable(value)}' is not valid: expected an absolute path or a file://, http:// or https:// URI, as the dev container sees it");
     }
 
+    /// <summary>An absolute path to a file, as the process that opens it sees it (no URI: nothing downloads it).</summary>
+    public static string AbsolutePath(string value, string option) =>
+        value.Length is > 1 and <= 4096 && value.StartsWith('/') && !value.Any(char.IsControl)
+            ? value
+            : throw new InvalidInputException($"{option} '{Printable(value)}' is not valid: expected an absolute path, as the dev container sees it");
+
     /// <summary>A directory option that must name something: not empty, no control characters.</summary>
     public static string Directory(string? value, string option)
     {

@@ -75,4 +75,12 @@ public sealed class InputValidatorTests
         FluentActions.Invoking(() => InputValidator.Sha256(new string('a', 63)))
             .Should().Throw<InvalidInputException>().WithMessage("--driver-source-sha256 '*' is not valid: expected a SHA-256 checksum: 64 hex digits");
     }
+
+    [Theory]
+    [InlineData("file:///etc/modulus/signing_key.pem")]
+    [InlineData("https://example.com/key.pem")]
+    [InlineData("keys/signing_key.pem")]
+    public void A_signing_key_is_an_absolute_path_not_a_uri(string value) =>
+        FluentActions.Invoking(() => InputValidator.AbsolutePath(value, "--module-signing-key"))
+            .Should().Throw<InvalidInputException>().WithMessage("--module-signing-key '*' is not valid: expected an absolute path, as the dev container sees it");
 }
