@@ -128,10 +128,18 @@ internal sealed partial class Installer
         var spec = inHost ? new ProcessSpec("chroot", [request.HostRoot, "/" + ldconfig]) : new ProcessSpec("/" + ldconfig, []);
         await StepAsync($"run the host's ldconfig ({spec.CommandLine})", async () =>
         {
-            var result = await runner.RunAsync(spec with { ValidateExitCode = false }, null, cancellationToken);
-            if (result.ExitCode != 0)
+            try
             {
-                logger.LogWarning("{Command} exited with {ExitCode}; the host's library cache may not list the driver's libraries", spec.CommandLine, result.ExitCode);
+                var result = await runner.RunAsync(spec with { ValidateExitCode = false }, null, cancellationToken);
+                if (result.ExitCode != 0)
+                {
+                    logger.LogWarning("{Command} exited with {ExitCode}; the host's library cache may not list the driver's libraries", spec.CommandLine, result.ExitCode);
+                }
+            }
+            catch (ModulusException e) when (e is not CommandFailedException)
+            {
+                // The driver is live by now: a missing chroot in the image must not fail the install.
+                logger.LogWarning("Could not run {Command} ({Error}); the host's library cache may not list the driver's libraries", spec.CommandLine, e.Message);
             }
         });
     }

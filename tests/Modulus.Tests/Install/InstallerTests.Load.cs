@@ -217,4 +217,30 @@ public sealed partial class InstallerTests
         steps.Select((s, i) => (s, i)).First(p => p.s.StartsWith("fetch", StringComparison.Ordinal)).i
             .Should().BeLessThan(steps.ToList().FindIndex(s => s.StartsWith("load nvidia", StringComparison.Ordinal)));
     }
+
+    [Fact(Timeout = TestTimeouts.Quick)]
+    public async Task An_image_without_chroot_does_not_fail_an_install_whose_driver_is_live()
+    {
+        await PublishAsync("999.1.2");
+        Directory.CreateDirectory(dir.Combine("host", "sbin"));
+        await File.WriteAllTextAsync(dir.Combine("host", "sbin", "ldconfig"), string.Empty);
+
+        var outcome = await new Modulus.Install.Installer(kernel, devices, new FakePciScanner(1), kernelLog, new NoChrootRunner(), store, null, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance)
+            .InstallAsync(Request(), CancellationToken.None);
+
+        outcome.AlreadyInstalled.Should().BeFalse();
+        kernel.Loaded.Should().ContainKey("nvidia");
+        new FileInfo(dir.Combine("host", "opt", "drivers", "nvidia")).LinkTarget.Should().NotBeNull("the driver path is linked before ldconfig runs");
+    }
+
+    /// <summary>Runs everything as <see cref="FakeProcessRunner"/> does, but has no chroot program.</summary>
+    private sealed class NoChrootRunner : Modulus.Core.Processes.IProcessRunner
+    {
+        private readonly FakeProcessRunner inner = new(1);
+
+        public Task<Modulus.Core.Processes.ProcessResult> RunAsync(Modulus.Core.Processes.ProcessSpec spec, Action<Modulus.Core.Processes.OutputLine>? onOutput, CancellationToken cancellationToken) =>
+            spec.Program == "chroot"
+                ? throw new ModulusException("could not start 'chroot': No such file or directory. Is it installed and on PATH?")
+                : inner.RunAsync(spec, onOutput, cancellationToken);
+    }
 }
