@@ -1,8 +1,8 @@
 namespace Modulus.Kubernetes;
 
 /// <summary>
-/// The node calls Modulus makes. <see cref="KubernetesClient"/> implements them over HttpClient, written when the
-/// KubernetesClient NuGet package could not be had here; it restores now (DEVELOPERS.md) and can replace it behind this.
+/// The node calls Modulus makes. <see cref="KubernetesClient"/> implements them on the KubernetesClient library;
+/// tests implement them with fakes, and prove the payloads against a stand-in API server on loopback.
 /// </summary>
 internal interface INodeApi
 {

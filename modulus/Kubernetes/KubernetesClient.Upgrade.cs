@@ -1,38 +1,35 @@
-using System.Globalization;
 using System.Net;
-using System.Text.Json.Nodes;
+using k8s;
+using k8s.Models;
 
 namespace Modulus.Kubernetes;
 
 internal sealed partial class KubernetesClient
 {
     public Task SetUnschedulableAsync(string node, bool unschedulable, CancellationToken cancellationToken) =>
-        SendAsync(HttpMethod.Patch, $"/api/v1/nodes/{Uri.EscapeDataString(node)}", new JsonObject { ["spec"] = new JsonObject { ["unschedulable"] = unschedulable } }.ToJsonString(),
-            "application/merge-patch+json", $"{(unschedulable ? "cordon" : "uncordon")} node {node}", cancellationToken);
+        CallAsync(token => api.CoreV1.PatchNodeAsync(new V1Patch(new V1Node { Spec = new V1NodeSpec { Unschedulable = unschedulable } }, V1Patch.PatchType.MergePatch), node, cancellationToken: token),
+            $"{(unschedulable ? "cordon" : "uncordon")} node {node}", cancellationToken);
 
     public async Task<IReadOnlyList<NodePod>> ListPodsAsync(string node, CancellationToken cancellationToken)
     {
-        var selector = Uri.EscapeDataString($"spec.nodeName={node},status.phase!=Succeeded,status.phase!=Failed");
-        var body = await SendAsync(HttpMethod.Get, $"/api/v1/pods?fieldSelector={selector}", null, null, $"list the pods on node {node}", cancellationToken);
-        return [.. (JsonNode.Parse(body)?["items"]?.AsArray() ?? []).Select(item => new NodePod(
-            (string?)item!["metadata"]!["namespace"] ?? "default",
-            (string?)item["metadata"]!["name"] ?? string.Empty,
-            (item["spec"]?["containers"]?.AsArray() ?? []).Concat(item["spec"]?["initContainers"]?.AsArray() ?? [])
-                .Any(c => c?["resources"]?["limits"]?["nvidia.com/gpu"] is not null || c?["resources"]?["requests"]?["nvidia.com/gpu"] is not null),
-            (item["metadata"]!["ownerReferences"]?.AsArray() ?? []).Any(o => (string?)o?["kind"] == "DaemonSet")))];
+        var pods = await CallAsync(token => api.CoreV1.ListPodForAllNamespacesAsync(fieldSelector: $"spec.nodeName={node},status.phase!=Succeeded,status.phase!=Failed", cancellationToken: token),
+            $"list the pods on node {node}", cancellationToken);
+        return [.. pods.Items.Select(pod => new NodePod(
+            pod.Metadata?.NamespaceProperty ?? "default",
+            pod.Metadata?.Name ?? string.Empty,
+            (pod.Spec?.Containers ?? []).Concat(pod.Spec?.InitContainers ?? []).Any(UsesGpu),
+            (pod.Metadata?.OwnerReferences ?? []).Any(o => o.Kind == "DaemonSet")))];
+
+        static bool UsesGpu(V1Container c) =>
+            c.Resources?.Limits?.ContainsKey("nvidia.com/gpu") == true || c.Resources?.Requests?.ContainsKey("nvidia.com/gpu") == true;
     }
 
     public async Task<bool> EvictPodAsync(string ns, string name, CancellationToken cancellationToken)
     {
-        var eviction = new JsonObject
-        {
-            ["apiVersion"] = "policy/v1", ["kind"] = "Eviction",
-            ["metadata"] = new JsonObject { ["name"] = name, ["namespace"] = ns },
-        };
+        var eviction = new V1Eviction { ApiVersion = "policy/v1", Kind = "Eviction", Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = ns } };
         try
         {
-            await SendAsync(HttpMethod.Post, $"/api/v1/namespaces/{Uri.EscapeDataString(ns)}/pods/{Uri.EscapeDataString(name)}/eviction", eviction.ToJsonString(),
-                "application/json", $"evict pod {ns}/{name}", cancellationToken, conflictsAreAnswers: true);
+            await CallAsync(token => api.CoreV1.CreateNamespacedPodEvictionAsync(eviction, name, ns, cancellationToken: token), $"evict pod {ns}/{name}", cancellationToken, conflictsAreAnswers: true);
             return true;
         }
         catch (KubernetesApiException e) when (e.Status == HttpStatusCode.TooManyRequests)
@@ -47,41 +44,27 @@ internal sealed partial class KubernetesClient
 
     public async Task<bool> TryAcquireLeaseAsync(string ns, string name, string holder, TimeSpan duration, CancellationToken cancellationToken)
     {
-        var path = $"/apis/coordination.k8s.io/v1/namespaces/{Uri.EscapeDataString(ns)}/leases";
-        var now = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
-        JsonNode? existing;
-        try
-        {
-            existing = JsonNode.Parse(await SendAsync(HttpMethod.Get, $"{path}/{Uri.EscapeDataString(name)}", null, null, $"read lease {ns}/{name}", cancellationToken));
-        }
-        catch (KubernetesApiException e) when (e.Status == HttpStatusCode.NotFound)
-        {
-            existing = null;
-        }
-
-        var spec = new JsonObject
-        {
-            ["holderIdentity"] = holder, ["leaseDurationSeconds"] = (int)duration.TotalSeconds, ["acquireTime"] = now, ["renewTime"] = now,
-        };
+        var existing = await ReadLeaseAsync(ns, name, cancellationToken);
+        var now = DateTime.UtcNow;
+        var spec = new V1LeaseSpec { HolderIdentity = holder, LeaseDurationSeconds = (int)duration.TotalSeconds, AcquireTime = now, RenewTime = now };
         try
         {
             if (existing is null)
             {
-                var lease = new JsonObject { ["apiVersion"] = "coordination.k8s.io/v1", ["kind"] = "Lease", ["metadata"] = new JsonObject { ["name"] = name, ["namespace"] = ns }, ["spec"] = spec };
-                await SendAsync(HttpMethod.Post, path, lease.ToJsonString(), "application/json", $"create lease {ns}/{name}", cancellationToken, conflictsAreAnswers: true);
+                var lease = new V1Lease { ApiVersion = "coordination.k8s.io/v1", Kind = "Lease", Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = ns }, Spec = spec };
+                await CallAsync(token => api.CoordinationV1.CreateNamespacedLeaseAsync(lease, ns, cancellationToken: token), $"create lease {ns}/{name}", cancellationToken, conflictsAreAnswers: true);
                 return true;
             }
 
-            var current = (string?)existing["spec"]?["holderIdentity"];
-            var renewed = DateTimeOffset.TryParse((string?)existing["spec"]?["renewTime"], CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) ? at : DateTimeOffset.MinValue;
-            var seconds = (int?)existing["spec"]?["leaseDurationSeconds"] ?? 0;
-            if (!string.IsNullOrEmpty(current) && current != holder && renewed.AddSeconds(seconds) > DateTimeOffset.UtcNow)
+            var current = existing.Spec?.HolderIdentity;
+            var renewed = existing.Spec?.RenewTime is { } at ? new DateTimeOffset(DateTime.SpecifyKind(at, DateTimeKind.Utc)) : DateTimeOffset.MinValue;
+            if (!string.IsNullOrEmpty(current) && current != holder && renewed.AddSeconds(existing.Spec?.LeaseDurationSeconds ?? 0) > DateTimeOffset.UtcNow)
             {
                 return false; // held by another node
             }
 
-            existing["spec"] = spec; // metadata.resourceVersion stays: the update fails with 409 if someone was faster
-            await SendAsync(HttpMethod.Put, $"{path}/{Uri.EscapeDataString(name)}", existing.ToJsonString(), "application/json", $"take lease {ns}/{name}", cancellationToken, conflictsAreAnswers: true);
+            existing.Spec = spec; // metadata.resourceVersion stays: the update fails with 409 if someone was faster
+            await CallAsync(token => api.CoordinationV1.ReplaceNamespacedLeaseAsync(existing, name, ns, cancellationToken: token), $"take lease {ns}/{name}", cancellationToken, conflictsAreAnswers: true);
             return true;
         }
         catch (KubernetesApiException e) when (e.Status == HttpStatusCode.Conflict)
@@ -92,20 +75,31 @@ internal sealed partial class KubernetesClient
 
     public async Task ReleaseLeaseAsync(string ns, string name, string holder, CancellationToken cancellationToken)
     {
-        var path = $"/apis/coordination.k8s.io/v1/namespaces/{Uri.EscapeDataString(ns)}/leases/{Uri.EscapeDataString(name)}";
         try
         {
-            var existing = JsonNode.Parse(await SendAsync(HttpMethod.Get, path, null, null, $"read lease {ns}/{name}", cancellationToken))!;
-            if ((string?)existing["spec"]?["holderIdentity"] != holder)
+            var existing = await ReadLeaseAsync(ns, name, cancellationToken);
+            if (existing?.Spec?.HolderIdentity != holder)
             {
                 return;
             }
 
-            existing["spec"]!["holderIdentity"] = null;
-            await SendAsync(HttpMethod.Put, path, existing.ToJsonString(), "application/json", $"release lease {ns}/{name}", cancellationToken, conflictsAreAnswers: true);
+            existing.Spec.HolderIdentity = null;
+            await CallAsync(token => api.CoordinationV1.ReplaceNamespacedLeaseAsync(existing, name, ns, cancellationToken: token), $"release lease {ns}/{name}", cancellationToken, conflictsAreAnswers: true);
         }
         catch (KubernetesApiException e) when (e.Status is HttpStatusCode.NotFound or HttpStatusCode.Conflict)
         {
+        }
+    }
+
+    private async Task<V1Lease?> ReadLeaseAsync(string ns, string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await CallAsync(token => api.CoordinationV1.ReadNamespacedLeaseAsync(name, ns, cancellationToken: token), $"read lease {ns}/{name}", cancellationToken);
+        }
+        catch (KubernetesApiException e) when (e.Status == HttpStatusCode.NotFound)
+        {
+            return null;
         }
     }
 }

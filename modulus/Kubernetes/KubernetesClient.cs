@@ -1,37 +1,31 @@
 using System.Net;
-using System.Net.Http.Headers;
-using System.Net.Security;
-using System.Security.Cryptography.X509Certificates;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using k8s;
+using k8s.Autorest;
+using k8s.Exceptions;
+using k8s.Models;
 using Microsoft.Extensions.Logging;
 using Polly;
 
 namespace Modulus.Kubernetes;
 
 /// <summary>
-/// A small typed Kubernetes client over HttpClient: bearer token, the cluster's CA, JSON merge patches.
-/// Conflicts, throttling, server errors and transport failures are retried with capped exponential backoff and
-/// jitter; a 403 is reported at once with what the service account needs.
+/// The node calls Modulus makes, on the KubernetesClient library (<see cref="k8s.Kubernetes"/>), under Modulus' retry
+/// policy: conflicts, throttling, server errors and transport failures are retried with capped exponential backoff
+/// and jitter; a 401 or 403 is reported at once with what the service account needs.
 /// </summary>
 internal sealed partial class KubernetesClient : INodeApi, IUpgradeApi, IDisposable
 {
     private readonly KubernetesClientOptions options;
-    private readonly HttpClient http;
+    private readonly k8s.Kubernetes api;
     private readonly ResiliencePipeline retry;
     private readonly ResiliencePipeline retryButConflicts;
 
     public KubernetesClient(KubernetesClientOptions options, ILogger logger)
     {
         this.options = options;
-        var handler = new SocketsHttpHandler();
-        if (options.CertificateAuthority is { } ca)
-        {
-            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) => IsTrusted(ca, certificate, errors);
-        }
-
-        http = new HttpClient(handler) { BaseAddress = options.Server, Timeout = TimeSpan.FromSeconds(30) };
+        api = new k8s.Kubernetes(options.Configuration);
         retry = Retries.Create(options.MaxAttempts, options.RetryBaseDelay, options.RetryMaxDelay,
             e => e is KubernetesApiException { Status: 0 or HttpStatusCode.Conflict or HttpStatusCode.TooManyRequests } or KubernetesApiException { Status: >= HttpStatusCode.InternalServerError },
             logger, "Kubernetes API call");
@@ -42,104 +36,84 @@ internal sealed partial class KubernetesClient : INodeApi, IUpgradeApi, IDisposa
             logger, "Kubernetes API call");
     }
 
-    /// <summary>Trusts exactly the certificates that chain to the cluster CA and match the host name.</summary>
-    public static bool IsTrusted(X509Certificate2 ca, X509Certificate? certificate, SslPolicyErrors errors)
-    {
-        if (certificate is null || errors.HasFlag(SslPolicyErrors.RemoteCertificateNameMismatch) || errors.HasFlag(SslPolicyErrors.RemoteCertificateNotAvailable))
-        {
-            return false;
-        }
-
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(ca);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        using var leaf = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
-        return chain.Build(leaf);
-    }
-
     public async Task<IReadOnlyDictionary<string, string>> GetNodeLabelsAsync(string node, CancellationToken cancellationToken)
     {
-        var body = await SendAsync(HttpMethod.Get, $"/api/v1/nodes/{Uri.EscapeDataString(node)}", null, null, $"read node {node}", cancellationToken);
-        var labels = JsonNode.Parse(body)?["metadata"]?["labels"]?.AsObject();
-        return labels is null
-            ? new Dictionary<string, string>()
-            : labels.ToDictionary(p => p.Key, p => p.Value?.GetValue<string>() ?? string.Empty, StringComparer.Ordinal);
+        var read = await CallAsync(token => api.CoreV1.ReadNodeAsync(node, cancellationToken: token), $"read node {node}", cancellationToken);
+        return read.Metadata?.Labels is { } labels ? new Dictionary<string, string>(labels, StringComparer.Ordinal) : new Dictionary<string, string>();
     }
 
-    public Task<string> ListNodesJsonAsync(string? labelSelector, CancellationToken cancellationToken) =>
-        SendAsync(HttpMethod.Get, "/api/v1/nodes" + (string.IsNullOrEmpty(labelSelector) ? string.Empty : "?labelSelector=" + Uri.EscapeDataString(labelSelector)), null, null, "list nodes", cancellationToken);
+    public async Task<string> ListNodesJsonAsync(string? labelSelector, CancellationToken cancellationToken)
+    {
+        var list = await CallAsync(token => api.CoreV1.ListNodeAsync(labelSelector: string.IsNullOrEmpty(labelSelector) ? null : labelSelector, cancellationToken: token),
+            "list nodes", cancellationToken);
+        return KubernetesJson.Serialize(list);
+    }
 
     public Task PatchNodeLabelsAsync(string node, IReadOnlyDictionary<string, string?> labels, CancellationToken cancellationToken)
     {
+        // A JSON merge patch: a null value removes the label, which the typed models cannot say.
         var patch = new JsonObject { ["metadata"] = new JsonObject { ["labels"] = new JsonObject(labels.Select(l => KeyValuePair.Create(l.Key, (JsonNode?)(l.Value is null ? null : JsonValue.Create(l.Value))))) } };
-        return SendAsync(HttpMethod.Patch, $"/api/v1/nodes/{Uri.EscapeDataString(node)}", patch.ToJsonString(), "application/merge-patch+json", $"label node {node}", cancellationToken);
+        return CallAsync(token => api.CoreV1.PatchNodeAsync(new V1Patch(patch.ToJsonString(), V1Patch.PatchType.MergePatch), node, cancellationToken: token),
+            $"label node {node}", cancellationToken);
     }
 
     public Task PatchNodeConditionAsync(string node, NodeConditionUpdate condition, CancellationToken cancellationToken)
     {
-        var now = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
-        var patch = new JsonObject
+        var now = DateTime.UtcNow;
+        var patch = new V1Node
         {
-            ["status"] = new JsonObject
+            Status = new V1NodeStatus
             {
-                ["conditions"] = new JsonArray(new JsonObject
-                {
-                    ["type"] = condition.Type,
-                    ["status"] = condition.Status ? "True" : "False",
-                    ["reason"] = condition.Reason,
-                    ["message"] = condition.Message.Length <= 1024 ? condition.Message : condition.Message[..1024],
-                    ["lastHeartbeatTime"] = now,
-                    ["lastTransitionTime"] = now,
-                }),
+                Conditions =
+                [
+                    new V1NodeCondition
+                    {
+                        Type = condition.Type, Status = condition.Status ? "True" : "False", Reason = condition.Reason,
+                        Message = Truncate(condition.Message), LastHeartbeatTime = now, LastTransitionTime = now,
+                    },
+                ],
             },
         };
-        return SendAsync(HttpMethod.Patch, $"/api/v1/nodes/{Uri.EscapeDataString(node)}/status", patch.ToJsonString(), "application/strategic-merge-patch+json",
+        return CallAsync(token => api.CoreV1.PatchNodeStatusAsync(new V1Patch(patch, V1Patch.PatchType.StrategicMergePatch), node, cancellationToken: token),
             $"set the {condition.Type} condition of node {node}", cancellationToken);
     }
 
     public Task CreateNodeEventAsync(string node, string type, string reason, string message, CancellationToken cancellationToken)
     {
-        var now = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
-        var ev = new JsonObject
+        var now = DateTime.UtcNow;
+        var ev = new Corev1Event
         {
-            ["apiVersion"] = "v1",
-            ["kind"] = "Event",
-            ["metadata"] = new JsonObject { ["generateName"] = node + ".modulus-", ["namespace"] = options.EventNamespace },
-            ["involvedObject"] = new JsonObject { ["apiVersion"] = "v1", ["kind"] = "Node", ["name"] = node, ["uid"] = node },
-            ["type"] = type,
-            ["reason"] = reason,
-            ["message"] = message.Length <= 1024 ? message : message[..1024],
-            ["source"] = new JsonObject { ["component"] = "modulus", ["host"] = node },
-            ["firstTimestamp"] = now,
-            ["lastTimestamp"] = now,
-            ["count"] = 1,
+            ApiVersion = "v1",
+            Kind = "Event",
+            Metadata = new V1ObjectMeta { GenerateName = node + ".modulus-", NamespaceProperty = options.EventNamespace },
+            InvolvedObject = new V1ObjectReference { ApiVersion = "v1", Kind = "Node", Name = node, Uid = node },
+            Type = type,
+            Reason = reason,
+            Message = Truncate(message),
+            Source = new V1EventSource { Component = "modulus", Host = node },
+            FirstTimestamp = now,
+            LastTimestamp = now,
+            Count = 1,
         };
-        return SendAsync(HttpMethod.Post, $"/api/v1/namespaces/{Uri.EscapeDataString(options.EventNamespace)}/events", ev.ToJsonString(), "application/json", $"record an event on node {node}", cancellationToken);
+        return CallAsync(token => api.CoreV1.CreateNamespacedEventAsync(ev, options.EventNamespace, cancellationToken: token), $"record an event on node {node}", cancellationToken);
     }
 
-    public void Dispose() => http.Dispose();
+    public void Dispose() => api.Dispose();
 
-    private Task<string> SendAsync(HttpMethod method, string path, string? body, string? contentType, string what, CancellationToken cancellationToken, bool conflictsAreAnswers = false) =>
-        (conflictsAreAnswers ? retryButConflicts : retry).ExecuteAsync(
+    private static string Truncate(string message) => message.Length <= 1024 ? message : message[..1024];
+
+    /// <summary>One API call under the retry policy, its failures as <see cref="KubernetesApiException"/> with what was tried.</summary>
+    private async Task<T> CallAsync<T>(Func<CancellationToken, Task<T>> call, string what, CancellationToken cancellationToken, bool conflictsAreAnswers = false) =>
+        await (conflictsAreAnswers ? retryButConflicts : retry).ExecuteAsync(
             async token =>
             {
-                using var request = new HttpRequestMessage(method, path);
-                if (options.Token() is { Length: > 0 } bearer)
-                {
-                    request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
-                }
-
-                if (body is not null)
-                {
-                    request.Content = new StringContent(body, Encoding.UTF8);
-                    request.Content.Headers.ContentType = new MediaTypeHeaderValue(contentType!);
-                }
-
-                HttpResponseMessage response;
                 try
                 {
-                    response = await http.SendAsync(request, token);
+                    return await call(token);
+                }
+                catch (HttpOperationException e)
+                {
+                    throw new KubernetesApiException(Describe(e.Response.StatusCode, e.Response.Content, what), e.Response.StatusCode, e);
                 }
                 catch (HttpRequestException e)
                 {
@@ -149,28 +123,25 @@ internal sealed partial class KubernetesClient : INodeApi, IUpgradeApi, IDisposa
                 {
                     throw new KubernetesApiException($"cannot {what}: the API server {options.Server} did not answer in time", 0, e);
                 }
-
-                using (response)
+                catch (Exception e) when (e is KubeConfigException or KubernetesClientException)
                 {
-                    var text = await response.Content.ReadAsStringAsync(token);
-                    if (response.IsSuccessStatusCode)
-                    {
-                        return text;
-                    }
-
-                    throw new KubernetesApiException(Describe(response.StatusCode, text, what), response.StatusCode);
+                    // an exec credential plugin or auth provider failed: no request was sent
+                    throw new KubernetesApiException($"cannot {what}: no credentials for {options.Server}: {e.Message}", HttpStatusCode.Unauthorized, e);
                 }
             },
-            cancellationToken).AsTask();
+            cancellationToken);
 
-    private static string Describe(HttpStatusCode status, string body, string what)
+    private Task CallAsync(Func<CancellationToken, Task> call, string what, CancellationToken cancellationToken, bool conflictsAreAnswers = false) =>
+        CallAsync(async token => { await call(token); return true; }, what, cancellationToken, conflictsAreAnswers);
+
+    private static string Describe(HttpStatusCode status, string? body, string what)
     {
         string? message = null;
         try
         {
-            message = JsonNode.Parse(body)?["message"]?.GetValue<string>();
+            message = body is null ? null : JsonNode.Parse(body)?["message"]?.GetValue<string>();
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
         }
 
@@ -178,7 +149,7 @@ internal sealed partial class KubernetesClient : INodeApi, IUpgradeApi, IDisposa
         return status switch
         {
             HttpStatusCode.Forbidden => text + ". The pod's service account needs get and patch on nodes, patch on nodes/status and create on events (the chart's ClusterRole grants them).",
-            HttpStatusCode.Unauthorized => text + ". The service account token was not accepted; check that it is mounted and not expired.",
+            HttpStatusCode.Unauthorized => text + ". The credentials were not accepted: check that the service account token is mounted and not expired, or that the kubeconfig's user can log in.",
             _ => text,
         };
     }

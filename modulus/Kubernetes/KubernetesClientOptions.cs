@@ -1,19 +1,20 @@
+using System.Net.Http.Headers;
 using System.Security.Cryptography.X509Certificates;
+using k8s;
+using k8s.Authentication;
 
 namespace Modulus.Kubernetes;
 
-/// <summary>Where the API server is and how to authenticate; <see cref="ToString"/> never shows the token.</summary>
+/// <summary>
+/// Where the API server is and how to authenticate (a <see cref="KubernetesClientConfiguration"/> from the
+/// KubernetesClient library: in-cluster, or any kubeconfig it reads), plus Modulus' retry policy.
+/// <see cref="ToString"/> never shows credentials.
+/// </summary>
 internal sealed class KubernetesClientOptions
 {
-    public required Uri Server { get; init; }
+    public required KubernetesClientConfiguration Configuration { get; init; }
 
-    /// <summary>Read before every call: projected service-account tokens rotate.</summary>
-    public Func<string?> Token { get; init; } = () => null;
-
-    /// <summary>The cluster's CA; null means the system's trust store.</summary>
-    public X509Certificate2? CertificateAuthority { get; init; }
-
-    /// <summary>Namespace events are recorded in.</summary>
+    /// <summary>Namespace events are recorded in: the kubeconfig context's or service account's, else default.</summary>
     public string EventNamespace { get; init; } = "default";
 
     public int MaxAttempts { get; init; } = 5;
@@ -22,5 +23,23 @@ internal sealed class KubernetesClientOptions
 
     public TimeSpan RetryMaxDelay { get; init; } = TimeSpan.FromSeconds(8);
 
-    public override string ToString() => $"{Server} (CA {(CertificateAuthority is null ? "system" : CertificateAuthority.Subject)})";
+    public Uri Server => new(Configuration.Host);
+
+    /// <summary>A configuration with a bearer token read before every call (projected tokens rotate) and an optional CA.</summary>
+    public static KubernetesClientConfiguration Bearer(Uri server, Func<string?> token, X509Certificate2? certificateAuthority = null) => new()
+    {
+        Host = server.ToString(),
+        TokenProvider = new FuncTokenProvider(token),
+        SslCaCerts = certificateAuthority is null ? null : new X509Certificate2Collection(certificateAuthority),
+        HttpClientTimeout = TimeSpan.FromSeconds(30),
+    };
+
+    public override string ToString() =>
+        $"{Configuration.Host} (CA {(Configuration.SslCaCerts is { Count: > 0 } cas ? cas[0].Subject : "system")})";
+
+    private sealed class FuncTokenProvider(Func<string?> token) : ITokenProvider
+    {
+        public Task<AuthenticationHeaderValue> GetAuthenticationHeaderAsync(CancellationToken cancellationToken) =>
+            Task.FromResult(new AuthenticationHeaderValue("Bearer", token() ?? string.Empty));
+    }
 }

@@ -21,7 +21,7 @@ public sealed class KubernetesClientStandInIntegrationTests : IAsyncLifetime
 
     private static KubernetesClient Client(KubernetesApiStandIn server, string token = "sa-token") => new(new KubernetesClientOptions
     {
-        Server = server.Server, Token = () => token, CertificateAuthority = server.CertificateAuthority, EventNamespace = "kube-system",
+        Configuration = KubernetesClientOptions.Bearer(server.Server, () => token, server.CertificateAuthority), EventNamespace = "kube-system",
         RetryBaseDelay = TimeSpan.FromMilliseconds(10), RetryMaxDelay = TimeSpan.FromMilliseconds(50), MaxAttempts = 3,
     }, NullLogger.Instance);
 
@@ -39,8 +39,10 @@ public sealed class KubernetesClientStandInIntegrationTests : IAsyncLifetime
         });
         var requests = api.Requests.ToList();
         requests.Should().OnlyContain(r => r.Authorization == "Bearer sa-token");
-        requests[0].Should().BeEquivalentTo(new { Method = "PATCH", Path = "/api/v1/nodes/gpu-node-1", ContentType = "application/merge-patch+json" }, o => o.ExcludingMissingMembers());
-        requests[1].Should().BeEquivalentTo(new { Method = "PATCH", Path = "/api/v1/nodes/gpu-node-1/status", ContentType = "application/strategic-merge-patch+json" }, o => o.ExcludingMissingMembers());
+        requests[0].Should().BeEquivalentTo(new { Method = "PATCH", Path = "/api/v1/nodes/gpu-node-1" }, o => o.ExcludingMissingMembers());
+        requests[0].ContentType.Should().StartWith("application/merge-patch+json");
+        requests[1].Should().BeEquivalentTo(new { Method = "PATCH", Path = "/api/v1/nodes/gpu-node-1/status" }, o => o.ExcludingMissingMembers());
+        requests[1].ContentType.Should().StartWith("application/strategic-merge-patch+json");
         ((string?)api.Conditions["NvidiaDriverReady"]["status"]).Should().Be("True");
         ((string?)api.Conditions["NvidiaDriverReady"]["reason"]).Should().Be("NvidiaDriverLive");
         requests[2].Method.Should().Be("POST");
@@ -133,7 +135,7 @@ public sealed class KubernetesClientStandInIntegrationTests : IAsyncLifetime
         using var trusting = Client(tls);
         using var wrongCa = new KubernetesClient(new KubernetesClientOptions
         {
-            Server = tls.Server, CertificateAuthority = other.CertificateAuthority, MaxAttempts = 1,
+            Configuration = KubernetesClientOptions.Bearer(tls.Server, () => null, other.CertificateAuthority), MaxAttempts = 1,
         }, NullLogger.Instance);
 
         await trusting.PatchNodeLabelsAsync("gpu-node-1", new Dictionary<string, string?> { ["a"] = "b" }, CancellationToken.None);
@@ -145,36 +147,11 @@ public sealed class KubernetesClientStandInIntegrationTests : IAsyncLifetime
         tls.Requests.Should().ContainSingle("the untrusted client never sent its request");
     }
 
-    [Fact]
-    public void Reads_the_in_cluster_service_account_token_ca_and_namespace()
+    [Fact(Timeout = TestTimeouts.Quick)]
+    public async Task Reads_a_kubeconfig_with_the_library_and_takes_the_namespace_for_events()
     {
         using var dir = new TempDirectory();
-        File.WriteAllText(dir.Combine("token"), "first-token\n");
-        File.WriteAllText(dir.Combine("namespace"), "kube-system");
-        Environment.SetEnvironmentVariable("KUBERNETES_SERVICE_HOST", "10.0.0.1");
-        Environment.SetEnvironmentVariable("KUBERNETES_SERVICE_PORT", "6443");
-        try
-        {
-            var options = KubernetesClientFactory.InCluster(dir.Path)!;
-
-            options.Server.Should().Be(new Uri("https://10.0.0.1:6443"));
-            options.EventNamespace.Should().Be("kube-system");
-            options.Token().Should().Be("first-token");
-            File.WriteAllText(dir.Combine("token"), "rotated-token");
-            options.Token().Should().Be("rotated-token", "projected tokens rotate; the file is read for every call");
-        }
-        finally
-        {
-            Environment.SetEnvironmentVariable("KUBERNETES_SERVICE_HOST", null);
-            Environment.SetEnvironmentVariable("KUBERNETES_SERVICE_PORT", null);
-        }
-    }
-
-    [Fact]
-    public void Reads_a_kubeconfig_with_a_token_and_refuses_insecure_ones()
-    {
-        using var dir = new TempDirectory();
-        var ca = Convert.ToBase64String(new KubernetesApiStandInCa().Bytes);
+        var ca = Convert.ToBase64String(api.CertificateAuthority?.RawData ?? new KubernetesApiStandInCa().Bytes);
         File.WriteAllText(dir.Combine("config"), $$"""
             apiVersion: v1
             kind: Config
@@ -184,26 +161,66 @@ public sealed class KubernetesClientStandInIntegrationTests : IAsyncLifetime
               context: { cluster: c1, user: u1, namespace: gpu-ops }
             clusters:
             - name: c1
-              cluster: { server: "https://api.example:6443", certificate-authority-data: {{ca}} }
+              cluster: { server: "{{api.Server}}", certificate-authority-data: {{ca}} }
             users:
             - name: u1
               user: { token: kube-token }
             """);
+
+        var options = KubernetesClientFactory.FromKubeconfig(dir.Combine("config"));
+        using var client = new KubernetesClient(options, NullLogger.Instance);
+        await client.CreateNodeEventAsync("gpu-node-1", "Normal", "Test", "hello", CancellationToken.None);
+
+        options.Server.Should().Be(api.Server);
+        options.EventNamespace.Should().Be("gpu-ops");
+        var request = api.Requests.Should().ContainSingle().Which;
+        request.Authorization.Should().Be("Bearer kube-token");
+        request.Path.Should().Be("/api/v1/namespaces/gpu-ops/events");
+    }
+
+    [Fact(Timeout = TestTimeouts.Quick)]
+    public async Task Gets_its_token_from_a_kubeconfig_exec_plugin_as_gardener_and_oidc_logins_do()
+    {
+        using var dir = new TempDirectory();
+        var plugin = dir.Combine("credential-plugin.sh");
+        File.WriteAllText(plugin, """
+            #!/bin/sh
+            echo '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"exec-token"}}'
+            """);
+        File.SetUnixFileMode(plugin, UnixFileMode.UserRead | UnixFileMode.UserExecute);
+        File.WriteAllText(dir.Combine("config"), $$"""
+            current-context: garden
+            contexts: [ { name: garden, context: { cluster: c, user: oidc } } ]
+            clusters: [ { name: c, cluster: { server: "{{api.Server}}" } } ]
+            users:
+            - name: oidc
+              user:
+                exec: { apiVersion: client.authentication.k8s.io/v1, command: {{plugin}}, interactiveMode: Never }
+            """);
+
+        using var client = new KubernetesClient(KubernetesClientFactory.FromKubeconfig(dir.Combine("config")), NullLogger.Instance);
+        await client.PatchNodeLabelsAsync("gpu-node-1", new Dictionary<string, string?> { ["a"] = "b" }, CancellationToken.None);
+
+        api.Requests.Should().ContainSingle().Which.Authorization.Should().Be("Bearer exec-token");
+        api.Labels["a"].Should().Be("b");
+    }
+
+    [Fact]
+    public void Refuses_a_kubeconfig_that_skips_tls_verification_and_names_a_broken_one()
+    {
+        using var dir = new TempDirectory();
         File.WriteAllText(dir.Combine("insecure"), """
             current-context: x
             contexts: [ { name: x, context: { cluster: c, user: u } } ]
             clusters: [ { name: c, cluster: { server: "https://x", insecure-skip-tls-verify: true } } ]
             users: [ { name: u, user: { token: t } } ]
             """);
+        File.WriteAllText(dir.Combine("broken"), "current-context: missing\ncontexts: []\n");
 
-        var options = KubernetesClientFactory.FromKubeconfig(dir.Combine("config"))!;
-
-        options.Server.Should().Be(new Uri("https://api.example:6443"));
-        options.Token().Should().Be("kube-token");
-        options.EventNamespace.Should().Be("gpu-ops");
-        options.CertificateAuthority!.Subject.Should().Be("CN=modulus-kubeconfig-test");
         FluentActions.Invoking(() => KubernetesClientFactory.FromKubeconfig(dir.Combine("insecure")))
             .Should().Throw<Core.Errors.InvalidInputException>().WithMessage("*asks for insecure-skip-tls-verify, which Modulus does not do*");
+        FluentActions.Invoking(() => KubernetesClientFactory.FromKubeconfig(dir.Combine("broken")))
+            .Should().Throw<Core.Errors.InvalidInputException>().WithMessage($"kubeconfig {dir.Combine("broken")} cannot be used: *");
     }
 
     /// <summary>A throwaway self-signed certificate, DER-encoded, for kubeconfig parsing.</summary>

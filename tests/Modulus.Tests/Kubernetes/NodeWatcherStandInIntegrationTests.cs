@@ -27,7 +27,7 @@ public sealed class NodeWatcherStandInIntegrationTests : IAsyncLifetime
         var kernel = LiveDriver();
         using var client = new KubernetesClient(new KubernetesClientOptions
         {
-            Server = api.Server, Token = () => "sa-token", RetryBaseDelay = TimeSpan.FromMilliseconds(5), RetryMaxDelay = TimeSpan.FromMilliseconds(20), MaxAttempts = 2,
+            Configuration = KubernetesClientOptions.Bearer(api.Server, () => "sa-token"), RetryBaseDelay = TimeSpan.FromMilliseconds(5), RetryMaxDelay = TimeSpan.FromMilliseconds(20), MaxAttempts = 2,
         }, NullLogger.Instance);
         using var lifetime = new TestLifetime();
         using var watcher = new NodeWatcher(

@@ -24,7 +24,7 @@ public sealed class InPlaceUpgradeStandInIntegrationTests : IAsyncLifetime
     {
         client = new KubernetesClient(new KubernetesClientOptions
         {
-            Server = api.Server, Token = () => "installer", RetryBaseDelay = TimeSpan.FromMilliseconds(5), RetryMaxDelay = TimeSpan.FromMilliseconds(20), MaxAttempts = 2,
+            Configuration = KubernetesClientOptions.Bearer(api.Server, () => "installer"), RetryBaseDelay = TimeSpan.FromMilliseconds(5), RetryMaxDelay = TimeSpan.FromMilliseconds(20), MaxAttempts = 2,
         }, NullLogger.Instance);
         return Task.CompletedTask;
     }
