@@ -1,142 +1,214 @@
 using System.Diagnostics;
+using CliWrap;
+using CliWrap.Exceptions;
 using Microsoft.Extensions.Logging;
 
 namespace Modulus.Core.Processes;
 
 /// <summary>
-/// Runs programs as child processes with their output streamed line by line into the logger
-/// (stdout at Information, stderr at Warning) and to the caller.
+/// Runs programs with CliWrap, their output streamed line by line into the logger (stdout at Information, stderr
+/// at Warning) and to the caller. What CliWrap does not do by itself, and this adds: SIGTERM (not SIGINT) first on
+/// cancel, to the whole process group for <see cref="ProcessSpec.OwnProcessGroup"/>, SIGKILL after the grace
+/// period; the stderr tail in <see cref="CommandFailedException"/>; a group guard (<c>setsid</c>) that ends a build
+/// whose dev-builder was killed.
 /// </summary>
 public sealed class ProcessRunner(ILogger<ProcessRunner> logger) : IProcessRunner
 {
     public async Task<ProcessResult> RunAsync(ProcessSpec spec, Action<OutputLine>? onOutput, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        using var process = new Process { StartInfo = CreateStartInfo(spec) };
         var tail = new Queue<string>();
         var stopwatch = Stopwatch.StartNew();
 
         logger.LogDebug("Running {CommandLine}", spec.CommandLine);
         if (spec.OwnProcessGroup && !IsRunnable(spec.Program))
         {
-            // Behind setsid and sh a missing program would only be exit 127: say what Process.Start would have said.
+            // Behind setsid and sh a missing program would only be exit 127: say what starting it would have said.
             throw new Errors.ModulusException($"could not start '{spec.Program}': no such program. Is it installed and on PATH?");
         }
 
+        // Forceful cancellation is ours to trigger: SIGTERM first, this token once the grace period is over.
+        using var forceful = new CancellationTokenSource();
+        using var abandonOutput = new CancellationTokenSource();
+        CommandTask<CommandResult> running;
         try
         {
-            process.Start();
+            running = CreateCommand(spec, tail, onOutput, abandonOutput.Token).ExecuteAsync(forceful.Token, CancellationToken.None);
         }
-        catch (System.ComponentModel.Win32Exception e)
+        catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)
         {
-            throw new Errors.ModulusException(
-                $"could not start '{spec.Program}': {e.Message}. Is it installed and on PATH?", Errors.ExitCodes.Failure, e);
+            var reason = (e as System.ComponentModel.Win32Exception ?? e.InnerException as System.ComponentModel.Win32Exception)?.Message ?? e.Message;
+            throw new Errors.ModulusException($"could not start '{spec.Program}': {reason}. Is it installed and on PATH?", Errors.ExitCodes.Failure, e);
         }
-
-        process.StandardInput.Close(); // children never read our stdin
-        var stdout = PumpAsync(process.StandardOutput, OutputStream.Stdout);
-        var stderr = PumpAsync(process.StandardError, OutputStream.Stderr);
 
         var stopped = false;
-        await using (cancellationToken.Register(() => stopped = true))
+        await using (cancellationToken.Register(() =>
+        {
+            stopped = true;
+            Stop(running.ProcessId, spec, forceful);
+        }))
+        {
+            int exitCode;
+            try
+            {
+                exitCode = await WaitAsync(running, spec, abandonOutput);
+            }
+            catch (OperationCanceledException) when (stopped)
+            {
+                throw new OperationCanceledException($"'{spec.CommandLine}' was cancelled", cancellationToken);
+            }
+            finally
+            {
+                if (stopped && spec.OwnProcessGroup)
+                {
+                    _ = NativeSignals.Kill(-running.ProcessId, NativeSignals.SIGKILL); // stragglers the leader left behind
+                }
+            }
+
+            if (stopped)
+            {
+                throw new OperationCanceledException($"'{spec.CommandLine}' was cancelled", cancellationToken);
+            }
+
+            List<string> stderrTail;
+            lock (tail)
+            {
+                stderrTail = [.. tail];
+            }
+
+            logger.LogDebug("{Program} exited with {ExitCode} after {Seconds:F1} s", spec.Program, exitCode, stopwatch.Elapsed.TotalSeconds);
+            if (spec.ValidateExitCode && exitCode != 0)
+            {
+                throw new CommandFailedException(spec.CommandLine, exitCode, stderrTail);
+            }
+
+            return new ProcessResult(exitCode, stopwatch.Elapsed, stderrTail);
+        }
+    }
+
+    /// <summary>
+    /// CliWrap's task ends when the process has exited and its output pipes are closed; a background child that
+    /// inherited them would hold them open for as long as it lives. So the exit is watched here too, and when the
+    /// pipes are still open <see cref="DrainAfterExit"/> after it, the line readers give up and the task ends.
+    /// </summary>
+    private async Task<int> WaitAsync(CommandTask<CommandResult> running, ProcessSpec spec, CancellationTokenSource abandonOutput)
+    {
+        using var done = new CancellationTokenSource();
+        Process? process = null;
+        try
+        {
+            process = Process.GetProcessById(running.ProcessId); // shares the runtime's wait state with CliWrap's child
+        }
+        catch (ArgumentException)
+        {
+            // exited and reaped already: CliWrap's task ends on its own
+        }
+
+        using (process)
+        {
+            var watch = process is null ? Task.CompletedTask : AbandonOutputAfterExitAsync(process);
+            try
+            {
+                return (await running).ExitCode;
+            }
+            finally
+            {
+                await done.CancelAsync();
+                await watch;
+            }
+        }
+
+        async Task AbandonOutputAfterExitAsync(Process exiting)
         {
             try
             {
-                await process.WaitForExitAsync(cancellationToken);
+                await exiting.WaitForExitAsync(done.Token);
+                await Task.Delay(DrainAfterExit, done.Token);
+                logger.LogDebug("{Program} exited, but a background process it started still holds its output open; no longer reading it", spec.Program);
+                await abandonOutput.CancelAsync();
             }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            catch (OperationCanceledException) when (done.IsCancellationRequested)
             {
-                await StopAsync(process, spec);
-            }
-        }
-
-        // Drain what the pipes still hold; an orphaned grandchild that keeps them open must not hang us.
-        await Task.WhenAny(Task.WhenAll(stdout, stderr), Task.Delay(TimeSpan.FromSeconds(stopped ? 1 : 5), CancellationToken.None));
-
-        if (stopped)
-        {
-            throw new OperationCanceledException($"'{spec.CommandLine}' was cancelled", cancellationToken);
-        }
-
-        var exitCode = process.ExitCode;
-        List<string> stderrTail;
-        lock (tail)
-        {
-            stderrTail = [.. tail];
-        }
-
-        logger.LogDebug("{Program} exited with {ExitCode} after {Seconds:F1} s", spec.Program, exitCode, stopwatch.Elapsed.TotalSeconds);
-        if (spec.ValidateExitCode && exitCode != 0)
-        {
-            throw new CommandFailedException(spec.CommandLine, exitCode, stderrTail);
-        }
-
-        return new ProcessResult(exitCode, stopwatch.Elapsed, stderrTail);
-
-        async Task PumpAsync(StreamReader reader, OutputStream stream)
-        {
-            while (await reader.ReadLineAsync(CancellationToken.None) is { } line)
-            {
-                if (stream == OutputStream.Stderr)
-                {
-                    lock (tail)
-                    {
-                        tail.Enqueue(line);
-                        while (tail.Count > spec.StderrTailLines)
-                        {
-                            tail.Dequeue();
-                        }
-                    }
-
-                    logger.LogWarning("{Program:l}: {Line:l}", spec.Program, line);
-                }
-                else
-                {
-                    logger.LogInformation("{Program:l}: {Line:l}", spec.Program, line);
-                }
-
-                onOutput?.Invoke(new OutputLine(stream, line));
             }
         }
     }
 
-    private async Task StopAsync(Process process, ProcessSpec spec)
+    private static readonly TimeSpan DrainAfterExit = TimeSpan.FromSeconds(5);
+
+    private void Stop(int pid, ProcessSpec spec, CancellationTokenSource forceful)
     {
-        if (process.HasExited)
-        {
-            return;
-        }
-
         // A group of its own is stopped as a whole: kill(-pgid) reaches make and every compiler it started.
-        var target = spec.OwnProcessGroup ? -process.Id : process.Id;
         logger.LogInformation("Stopping {Program} (pid {Pid}{Group}): SIGTERM, SIGKILL after {Grace} s",
-            spec.Program, process.Id, spec.OwnProcessGroup ? ", its whole process group" : string.Empty, spec.KillGracePeriod.TotalSeconds);
-        _ = NativeSignals.Kill(target, NativeSignals.SIGTERM);
-        using var grace = new CancellationTokenSource(spec.KillGracePeriod);
-        try
-        {
-            await process.WaitForExitAsync(grace.Token);
-        }
-        catch (OperationCanceledException) when (grace.IsCancellationRequested)
-        {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync(CancellationToken.None);
-        }
-
-        if (spec.OwnProcessGroup)
-        {
-            _ = NativeSignals.Kill(target, NativeSignals.SIGKILL); // stragglers the leader left behind
-        }
+            spec.Program, pid, spec.OwnProcessGroup ? ", its whole process group" : string.Empty, spec.KillGracePeriod.TotalSeconds);
+        _ = NativeSignals.Kill(spec.OwnProcessGroup ? -pid : pid, NativeSignals.SIGTERM);
+        forceful.CancelAfter(spec.KillGracePeriod); // CliWrap then kills the process tree
     }
+
+    private Command CreateCommand(ProcessSpec spec, Queue<string> tail, Action<OutputLine>? onOutput, CancellationToken abandonOutput)
+    {
+        var setsid = spec.OwnProcessGroup ? SetsidLocations.FirstOrDefault(File.Exists) : null;
+        IEnumerable<string> arguments = setsid is null
+            ? spec.Arguments
+            : ["sh", "-c", GroupGuard, "modulus-group", spec.GuardPid.ToString(System.Globalization.CultureInfo.InvariantCulture), spec.Program, .. spec.Arguments];
+        return Cli.Wrap(setsid ?? spec.Program)
+            .WithArguments(arguments)
+            .WithWorkingDirectory(spec.WorkingDirectory ?? Directory.GetCurrentDirectory())
+            .WithEnvironmentVariables(variables =>
+            {
+                foreach (var (name, value) in spec.Environment)
+                {
+                    variables.Set(name, value); // null removes it
+                }
+            })
+            .WithValidation(CommandResultValidation.None)
+            .WithStandardInputPipe(PipeSource.Null) // children never read our stdin
+            .WithStandardOutputPipe(Lines(line =>
+            {
+                logger.LogInformation("{Program:l}: {Line:l}", spec.Program, line);
+                onOutput?.Invoke(new OutputLine(OutputStream.Stdout, line));
+            }, abandonOutput))
+            .WithStandardErrorPipe(Lines(line =>
+            {
+                lock (tail)
+                {
+                    tail.Enqueue(line);
+                    while (tail.Count > spec.StderrTailLines)
+                    {
+                        tail.Dequeue();
+                    }
+                }
+
+                logger.LogWarning("{Program:l}: {Line:l}", spec.Program, line);
+                onOutput?.Invoke(new OutputLine(OutputStream.Stderr, line));
+            }, abandonOutput));
+    }
+
+    /// <summary>Line by line, like <see cref="PipeTarget.ToDelegate(Action{string}, System.Text.Encoding?)"/>, but it can be abandoned.</summary>
+    private static PipeTarget Lines(Action<string> onLine, CancellationToken abandon) =>
+        PipeTarget.Create(async (origin, cancellationToken) =>
+        {
+            using var reader = new StreamReader(origin, leaveOpen: true);
+            try
+            {
+                while (await reader.ReadLineAsync(cancellationToken).AsTask().WaitAsync(abandon) is { } line)
+                {
+                    onLine(line);
+                }
+            }
+            catch (OperationCanceledException) when (abandon.IsCancellationRequested)
+            {
+            }
+        });
 
     /// <summary>
     /// The group leader for <see cref="ProcessSpec.OwnProcessGroup"/>: <c>setsid sh -c GUARD</c> runs the command
     /// in a new session whose id is the leader's pid; a watcher in the group kills the group once the guard process
     /// is gone (a SIGKILLed dev-builder leaves no make running). Polls once a second; the command itself is waited for.
+    /// The watcher's own output goes nowhere, so it never holds the pipes CliWrap reads to the end.
     /// </summary>
     private const string GroupGuard =
         "guard=$1; shift; " +
-        "if [ \"$guard\" -gt 0 ]; then ( while kill -0 \"$guard\" 2>/dev/null; do sleep 1; done; kill -KILL 0 ) & watcher=$!; fi; " +
+        "if [ \"$guard\" -gt 0 ]; then ( while kill -0 \"$guard\" 2>/dev/null; do sleep 1; done; kill -KILL 0 ) </dev/null >/dev/null 2>&1 & watcher=$!; fi; " +
         "\"$@\"; status=$?; [ -n \"${watcher:-}\" ] && kill \"$watcher\" 2>/dev/null; exit $status";
 
     private static readonly string[] SetsidLocations = ["/usr/bin/setsid", "/bin/setsid"];
@@ -145,43 +217,4 @@ public sealed class ProcessRunner(ILogger<ProcessRunner> logger) : IProcessRunne
         program.Contains('/', StringComparison.Ordinal)
             ? File.Exists(program)
             : (System.Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(':', StringSplitOptions.RemoveEmptyEntries).Any(dir => File.Exists(Path.Combine(dir, program)));
-
-    private static ProcessStartInfo CreateStartInfo(ProcessSpec spec)
-    {
-        var setsid = spec.OwnProcessGroup ? SetsidLocations.FirstOrDefault(File.Exists) : null;
-        var info = new ProcessStartInfo(setsid ?? spec.Program)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-            WorkingDirectory = spec.WorkingDirectory ?? string.Empty,
-        };
-        if (setsid is not null)
-        {
-            foreach (var argument in new[] { "sh", "-c", GroupGuard, "modulus-group", spec.GuardPid.ToString(System.Globalization.CultureInfo.InvariantCulture), spec.Program })
-            {
-                info.ArgumentList.Add(argument);
-            }
-        }
-
-        foreach (var argument in spec.Arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        foreach (var (name, value) in spec.Environment)
-        {
-            if (value is null)
-            {
-                info.Environment.Remove(name);
-            }
-            else
-            {
-                info.Environment[name] = value;
-            }
-        }
-
-        return info;
-    }
 }

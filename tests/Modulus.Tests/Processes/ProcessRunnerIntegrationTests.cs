@@ -95,4 +95,17 @@ public sealed class ProcessRunnerIntegrationTests
         pid.Should().BePositive();
         File.Exists($"/proc/{pid}/status").Should().BeFalse("the child was killed");
     }
+
+    [Fact(Timeout = TestTimeouts.Quick)]
+    public async Task Returns_when_the_program_exits_though_a_background_child_keeps_its_output_open()
+    {
+        var lines = new ConcurrentQueue<OutputLine>();
+
+        // The background sleep inherits stdout and stderr and outlives the shell by far.
+        var result = await runner.RunAsync(Shell("sleep 600 & echo $! ; echo started"), lines.Enqueue, CancellationToken.None);
+
+        result.ExitCode.Should().Be(0);
+        lines.Select(l => l.Text).Should().Contain("started");
+        NativeSignals.Kill(int.Parse(lines.First().Text), NativeSignals.SIGKILL);
+    }
 }
