@@ -7,7 +7,7 @@ sudo_cmd=
 [ "$(id -u)" = 0 ] || sudo_cmd=sudo
 
 # Debian packages: kernel headers and a compiler for real kbuild, kmod for depmod/modinfo.
-packages="linux-headers-amd64 gcc make kmod tar gzip unzip qemu-system-x86 busybox-static cpio openssl"
+packages="linux-headers-amd64 gcc make kmod tar gzip unzip qemu-system-x86 busybox-static cpio openssl tmux"
 missing=
 for p in $packages; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -5,28 +5,34 @@ namespace Modulus.Core.Artifacts;
 /// <summary>Reads an artifact directory into the file and module lists of its manifest.</summary>
 public static class ArtifactScanner
 {
-    /// <summary>Every regular file and symlink below <paramref name="root"/> but manifest.json, sorted by path.</summary>
-    public static async Task<IReadOnlyList<FileEntry>> ScanFilesAsync(string root, CancellationToken cancellationToken)
+    /// <summary>
+    /// Every regular file and symlink below <paramref name="root"/> but manifest.json, sorted by path; files are
+    /// hashed on every core, and <paramref name="progress"/> hears the bytes of each file once it is hashed.
+    /// </summary>
+    public static async Task<IReadOnlyList<FileEntry>> ScanFilesAsync(string root, CancellationToken cancellationToken, IProgress<long>? progress = null)
     {
-        var entries = new List<FileEntry>();
+        var found = new List<(string Relative, FileInfo Info)>();
         foreach (var path in Directory.EnumerateFileSystemEntries(root, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 }))
         {
             var relative = Path.GetRelativePath(root, path).Replace('\\', '/');
             var info = new FileInfo(path);
-            if (relative == Manifest.FileName)
+            if (relative != Manifest.FileName && (info.LinkTarget is not null || !info.Attributes.HasFlag(FileAttributes.Directory)))
             {
-                continue;
-            }
-
-            if (info.LinkTarget is { } target)
-            {
-                entries.Add(new FileEntry(relative, null, 0, "0777", target));
-            }
-            else if (!info.Attributes.HasFlag(FileAttributes.Directory))
-            {
-                entries.Add(new FileEntry(relative, await HashFileAsync(path, cancellationToken), info.Length, FormatMode(info.UnixFileMode), null));
+                found.Add((relative, info));
             }
         }
+
+        // Largest first, so that one big module does not start last and leave the other cores idle.
+        var entries = new FileEntry[found.Count];
+        var order = Enumerable.Range(0, found.Count).OrderByDescending(i => found[i].Info.LinkTarget is null ? found[i].Info.Length : 0);
+        await Parallel.ForEachAsync(order, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellationToken }, async (i, token) =>
+        {
+            var (relative, info) = found[i];
+            entries[i] = info.LinkTarget is { } target
+                ? new FileEntry(relative, null, 0, "0777", target)
+                : new FileEntry(relative, await HashFileAsync(info.FullName, token), info.Length, FormatMode(info.UnixFileMode), null);
+            progress?.Report(entries[i].Size);
+        });
 
         return [.. entries.OrderBy(e => e.Path, StringComparer.Ordinal)];
     }

@@ -56,9 +56,9 @@ public static class ManifestFile
     /// What differs between the files in <paramref name="directory"/> and the manifest's list: missing, extra,
     /// changed content, mode or link target. Empty when they match.
     /// </summary>
-    public static async Task<IReadOnlyList<string>> CompareAsync(string directory, Manifest manifest, CancellationToken cancellationToken)
+    public static async Task<IReadOnlyList<string>> CompareAsync(string directory, Manifest manifest, CancellationToken cancellationToken, IProgress<long>? progress = null)
     {
-        var actual = (await ArtifactScanner.ScanFilesAsync(directory, cancellationToken)).ToDictionary(f => f.Path, StringComparer.Ordinal);
+        var actual = (await ArtifactScanner.ScanFilesAsync(directory, cancellationToken, progress)).ToDictionary(f => f.Path, StringComparer.Ordinal);
         var problems = new List<string>();
         foreach (var expected in manifest.Files)
         {

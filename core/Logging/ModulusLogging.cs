@@ -3,13 +3,12 @@ using Microsoft.Extensions.Logging;
 using Serilog;
 using Serilog.Events;
 using Serilog.Extensions.Logging;
-using Serilog.Formatting.Json;
 
 namespace Modulus.Core.Logging;
 
 /// <summary>
 /// Serilog behind Microsoft.Extensions.Logging, always on stderr (stdout is for command results):
-/// human-readable text on a terminal, JSON lines otherwise. <c>MODULUS_LOG_FORMAT</c> (text|json) and
+/// human-readable text on a terminal, compact JSON lines (CLEF, <see cref="ClefFormatter"/>) otherwise. <c>MODULUS_LOG_FORMAT</c> (text|json) and
 /// <c>MODULUS_LOG_LEVEL</c> (debug|information|warning|error) override; <c>MODULUS_Serilog__*</c> reaches Serilog's own settings.
 /// </summary>
 public static class ModulusLogging
@@ -17,7 +16,7 @@ public static class ModulusLogging
     public static ILoggerFactory CreateFactory(string? levelOverride = null) =>
         new SerilogLoggerFactory(CreateLogger(levelOverride), dispose: true);
 
-    public static Serilog.ILogger CreateLogger(string? levelOverride = null)
+    public static Serilog.Core.Logger CreateLogger(string? levelOverride = null)
     {
         var configuration = new ConfigurationBuilder().AddEnvironmentVariables("MODULUS_").Build();
         var level = ParseLevel(levelOverride ?? configuration["LOG_LEVEL"]);
@@ -35,7 +34,7 @@ public static class ModulusLogging
             .Enrich.FromLogContext()
             .ReadFrom.Configuration(configuration);
         config = json
-            ? config.WriteTo.Console(new JsonFormatter(renderMessage: true), standardErrorFromLevel: LogEventLevel.Verbose)
+            ? config.WriteTo.Console(new ClefFormatter(), standardErrorFromLevel: LogEventLevel.Verbose)
             : config.WriteTo.Console(
                 outputTemplate: "{Timestamp:HH:mm:ss} {Level:u3} {Message:lj}{NewLine}{Exception}",
                 standardErrorFromLevel: LogEventLevel.Verbose);

@@ -58,7 +58,7 @@ internal static class ServeCommand
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
-        builder.Logging.AddSerilog(ModulusLogging.CreateLogger(), dispose: true);
+        builder.Services.AddSerilog(ModulusLogging.CreateLogger(), dispose: true);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(new BuilderPaths(options.OutDir, options.WorkDir));

@@ -19,8 +19,7 @@ internal static class CommandHost
         }
         catch (InvalidInputException e)
         {
-            await Console.Error.WriteLineAsync($"modulus: {e.Message}");
-            return e.ExitCode;
+            return ErrorReport.Write(e.ExitCode, e.Message);
         }
 
         using (factory)

@@ -29,6 +29,7 @@ internal static class CoverageCommand
             nodesFile, kubeconfig, selector, driverVersion, driverName, moduleType, json,
         };
         store.AddTo(command);
+        store.Store.Required = true;
         command.SetAction((parsed, cancellationToken) => CommandHost.RunAsync(
             async (loggers, token) =>
             {

@@ -18,6 +18,12 @@ internal static class FetchCommand
         var command = new Command("fetch", "Download, verify and extract one artifact from a store") { to };
         keyOptions.AddTo(command);
         store.AddTo(command);
+        store.Store.Required = true;
+        foreach (var option in new Option[] { to, keyOptions.DriverVersion, keyOptions.GardenlinuxVersion, keyOptions.KernelVersion })
+        {
+            option.Required = true;
+        }
+
         command.SetAction((parsed, cancellationToken) => CommandHost.RunAsync(
             async (loggers, token) =>
             {

@@ -17,6 +17,7 @@ internal static class GcCommand
         var store = new StoreOptions();
         var command = new Command("gc", "Remove blobs that no manifest names and that are older than the grace period") { dryRun, olderThan };
         store.AddTo(command);
+        store.Store.Required = true;
         command.SetAction((parsed, cancellationToken) => CommandHost.RunAsync(
             async (loggers, token) =>
             {

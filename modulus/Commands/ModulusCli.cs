@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using Modulus.Core.Errors;
 
 namespace Modulus.Commands;
@@ -6,8 +7,9 @@ namespace Modulus.Commands;
 /// <summary>The <c>modulus</c> command tree and its invocation (exit 2 for usage errors, MODULUS_* defaults).</summary>
 internal static class ModulusCli
 {
-    public static RootCommand Create() =>
-        new("modulus: compiles NVIDIA kernel modules for Garden Linux once, distributes them, installs them on every GPU node")
+    public static RootCommand Create()
+    {
+        var root = new RootCommand("modulus: compiles NVIDIA kernel modules for Garden Linux once, distributes them, installs them on every GPU node")
         {
             CompileCommand.Create(),
             PublishCommand.Create(),
@@ -20,6 +22,9 @@ internal static class ModulusCli
             CoverageCommand.Create(),
             GcCommand.Create(),
         };
+        CliHelp.Customize(root);
+        return root;
+    }
 
     public static async Task<int> InvokeAsync(string[] args, Func<string, string?> getVariable)
     {
@@ -31,19 +36,12 @@ internal static class ModulusCli
         }
         catch (InvalidInputException e)
         {
-            await Console.Error.WriteLineAsync($"modulus: {e.Message}");
-            return e.ExitCode;
+            return ErrorReport.Write(e.ExitCode, e.Message);
         }
 
-        if (parsed.Errors.Count > 0)
+        if (parsed.Errors.Count > 0 && !CliHelp.IsHelp(parsed))
         {
-            foreach (var error in parsed.Errors)
-            {
-                await Console.Error.WriteLineAsync($"modulus: {error.Message}");
-            }
-
-            await Console.Error.WriteLineAsync("Run 'modulus --help' for usage.");
-            return ExitCodes.InvalidInput;
+            return ErrorReport.Write(ExitCodes.InvalidInput, Suggestions.Describe(parsed));
         }
 
         // Time for a cancelled command to stop its children and clean up before the process ends.

@@ -15,6 +15,8 @@ internal static class PublishCommand
         var store = new StoreOptions();
         var command = new Command("publish", "Publish an artifact directory to a store") { from };
         store.AddTo(command);
+        store.Store.Required = true;
+        from.Required = true;
         command.SetAction((parsed, cancellationToken) => CommandHost.RunAsync(
             async (loggers, token) =>
             {

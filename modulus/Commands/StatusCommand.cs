@@ -16,16 +16,17 @@ internal static class StatusCommand
         var cacheDir = CommonOptions.CacheDir();
         var hostDriverPath = CommonOptions.HostDriverPath();
         var verify = new Option<bool>("--verify") { Description = "Re-hash every cache entry against its manifest" };
-        var json = new Option<bool>("--json") { Description = "One JSON object on stdout" };
+        var json = new Option<bool>("--json") { Description = "One JSON object on stdout (schemaVersion 1, docs/cli.md)" };
+        var nodeName = new Option<string?>("--node-name") { Description = "This node's name, for the JSON (default: the host's hostname)" };
         var command = new Command("status", "This node: kernel, Garden Linux version, loaded driver, device nodes, cache, readiness")
         {
-            hostRoot, cacheDir, hostDriverPath, verify, json,
+            hostRoot, cacheDir, hostDriverPath, verify, json, nodeName,
         };
         command.SetAction((parsed, cancellationToken) => CommandHost.RunAsync(
             async (_, token) =>
             {
                 var root = Path.GetFullPath(InputValidator.Directory(parsed.GetValue(hostRoot), "--host-root"));
-                var status = await NodeStatus.ReadAsync(new SysfsKernelModules(root), root, Path.GetFullPath(InputValidator.Directory(parsed.GetValue(cacheDir), "--cache-dir")), parsed.GetValue(hostDriverPath)!, parsed.GetValue(verify), token);
+                var status = await NodeStatus.ReadAsync(new SysfsKernelModules(root), root, Path.GetFullPath(InputValidator.Directory(parsed.GetValue(cacheDir), "--cache-dir")), parsed.GetValue(hostDriverPath)!, parsed.GetValue(verify), token, parsed.GetValue(nodeName));
                 if (parsed.GetValue(json))
                 {
                     await Console.Out.WriteLineAsync(JsonSerializer.Serialize(status, ProtocolJson.Indented));

@@ -20,7 +20,7 @@ internal static class WatchCommand
         var hostRoot = CommonOptions.HostRoot();
         var cacheDir = CommonOptions.CacheDir();
         var hostDriverPath = CommonOptions.HostDriverPath();
-        var nodeName = new Option<string?>("--node-name") { Description = "This node's name (the chart sets MODULUS_NODE_NAME)" };
+        var nodeName = new Option<string?>("--node-name") { Description = "This node's name (the chart sets it from the pod's spec.nodeName)", Required = true };
         var kubeconfig = new Option<string?>("--kubeconfig") { Description = "kubeconfig outside a pod" };
         var interval = new Option<double>("--interval") { Description = "Seconds between checks", DefaultValueFactory = _ => 30 };
         var metricsPort = new Option<int>("--metrics-port") { Description = "Port of /metrics (Prometheus) and /healthz; 0 serves neither", DefaultValueFactory = _ => 9400 };
@@ -30,42 +30,50 @@ internal static class WatchCommand
         };
         command.SetAction(async (parsed, cancellationToken) =>
         {
-            var node = parsed.GetValue(nodeName);
+            var node = parsed.GetValue(nodeName)!;
             var seconds = parsed.GetValue(interval);
             var port = parsed.GetValue(metricsPort);
-            if (string.IsNullOrEmpty(node) || seconds <= 0 || port is < 0 or > 65535)
+            if (seconds <= 0 || port is < 0 or > 65535)
             {
-                await Console.Error.WriteLineAsync("modulus: watch needs --node-name (MODULUS_NODE_NAME), a positive --interval and a --metrics-port from 0 to 65535");
-                return ExitCodes.InvalidInput;
+                return ErrorReport.Write(ExitCodes.InvalidInput, "watch needs a positive --interval and a --metrics-port from 0 to 65535");
             }
 
-            var builder = Host.CreateApplicationBuilder();
-            builder.Logging.ClearProviders();
-            builder.Logging.AddSerilog(ModulusLogging.CreateLogger(), dispose: true);
-            var root = Path.GetFullPath(InputValidator.Directory(parsed.GetValue(hostRoot), "--host-root"));
-            var cache = Path.GetFullPath(InputValidator.Directory(parsed.GetValue(cacheDir), "--cache-dir"));
-            builder.Services.AddSingleton(new NodeWatcherOptions(root, cache, parsed.GetValue(hostDriverPath)!, TimeSpan.FromSeconds(seconds)));
-            builder.Services.AddSingleton<WatchState>();
-            if (port > 0)
-            {
-                builder.Services.AddSingleton(new MetricsOptions(port, node, cache, TimeSpan.FromSeconds(seconds)));
-                builder.Services.AddHostedService<MetricsServer>();
-            }
-
-            builder.Services.AddSingleton<IKernelModules>(new SysfsKernelModules(root));
-            builder.Services.AddSingleton<INodeApi>(sp => KubernetesClientFactory.TryCreate(parsed.GetValue(kubeconfig), sp.GetRequiredService<ILogger<KubernetesClient>>())
-                ?? throw new InvalidInputException("modulus watch needs the Kubernetes API: no service account token and no kubeconfig were found"));
-            builder.Services.AddSingleton(sp => new NodeReporter(sp.GetRequiredService<INodeApi>(), node, sp.GetRequiredService<ILogger<NodeReporter>>()));
-            builder.Services.AddHostedService<NodeWatcher>();
+            // Everything that can be wrong with the configuration is found here, before the host starts: a failure
+            // inside the host's service factories would come with the host's stack trace.
+            string root, cache;
+            KubernetesClient api;
             try
             {
-                using var host = builder.Build();
-                await host.RunAsync(cancellationToken);
+                root = Path.GetFullPath(InputValidator.Directory(parsed.GetValue(hostRoot), "--host-root"));
+                cache = Path.GetFullPath(InputValidator.Directory(parsed.GetValue(cacheDir), "--cache-dir"));
+                using var probe = ModulusLogging.CreateFactory();
+                api = KubernetesClientFactory.TryCreate(parsed.GetValue(kubeconfig), probe.CreateLogger<KubernetesClient>())
+                    ?? throw new InvalidInputException("modulus watch needs the Kubernetes API: no service account token and no kubeconfig were found (give --kubeconfig outside a pod)");
             }
             catch (InvalidInputException e)
             {
-                await Console.Error.WriteLineAsync($"modulus: {e.Message}");
-                return e.ExitCode;
+                return ErrorReport.Write(e.ExitCode, e.Message);
+            }
+
+            using (api)
+            {
+                var builder = Host.CreateApplicationBuilder();
+                builder.Logging.ClearProviders();
+                builder.Services.AddSerilog(ModulusLogging.CreateLogger(), dispose: true);
+                builder.Services.AddSingleton(new NodeWatcherOptions(root, cache, parsed.GetValue(hostDriverPath)!, TimeSpan.FromSeconds(seconds)));
+                builder.Services.AddSingleton<WatchState>();
+                if (port > 0)
+                {
+                    builder.Services.AddSingleton(new MetricsOptions(port, node, cache, TimeSpan.FromSeconds(seconds)));
+                    builder.Services.AddHostedService<MetricsServer>();
+                }
+
+                builder.Services.AddSingleton<IKernelModules>(new SysfsKernelModules(root));
+                builder.Services.AddSingleton<INodeApi>(api);
+                builder.Services.AddSingleton(sp => new NodeReporter(sp.GetRequiredService<INodeApi>(), node, sp.GetRequiredService<ILogger<NodeReporter>>()));
+                builder.Services.AddHostedService<NodeWatcher>();
+                using var host = builder.Build();
+                await host.RunAsync(cancellationToken);
             }
 
             return Environment.ExitCode;

@@ -19,16 +19,16 @@ internal static class BlobPacker
     private static readonly DateTimeOffset FixedTime = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
     /// <summary>Packs the listed files and, last, <paramref name="manifestJson"/> as manifest.json (from memory: the directory's own is not touched).</summary>
-    public static async Task<(string Sha256, long Size)> PackAsync(string artifactDir, IReadOnlyList<FileEntry> files, byte[] manifestJson, string target, CancellationToken cancellationToken)
+    public static async Task<(string Sha256, long Size)> PackAsync(string artifactDir, IReadOnlyList<FileEntry> files, byte[] manifestJson, string target, CancellationToken cancellationToken, IProgress<long>? progress = null)
     {
         await using var file = new FileStream(target, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
         await using var hashing = new HashingStream(file, writing: true);
         await using (var gzip = new GZipStream(hashing, Level, leaveOpen: true))
         await using (var tar = new TarWriter(gzip, TarEntryFormat.Ustar, leaveOpen: true))
         {
-            foreach (var path in files.Select(f => f.Path))
+            foreach (var entry in files)
             {
-                await WriteEntryAsync(tar, artifactDir, path, cancellationToken);
+                await WriteEntryAsync(tar, artifactDir, entry.Path, progress, cancellationToken);
             }
 
             await tar.WriteEntryAsync(
@@ -41,7 +41,7 @@ internal static class BlobPacker
         return (hashing.FinishHash(), hashing.BytesSeen);
     }
 
-    private static async Task WriteEntryAsync(TarWriter tar, string root, string path, CancellationToken cancellationToken)
+    private static async Task WriteEntryAsync(TarWriter tar, string root, string path, IProgress<long>? progress, CancellationToken cancellationToken)
     {
         var full = Path.Combine(root, path);
         var info = new FileInfo(full);
@@ -51,7 +51,8 @@ internal static class BlobPacker
             return;
         }
 
-        await using var data = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        var file = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        await using Stream data = progress is null ? file : new ProgressStream(file, progress);
         var entry = new UstarTarEntry(TarEntryType.RegularFile, path)
         {
             DataStream = data,

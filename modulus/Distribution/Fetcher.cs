@@ -92,7 +92,7 @@ internal sealed class Fetcher(IArtifactStore store, ILogger logger)
         }
 
         await using var raw = await store.OpenReadAsync(blob.Key, cancellationToken);
-        using var progress = new TransferProgress($"downloading {blob.Key}", blob.Size, logger);
+        using var progress = new TransferProgress("download", blob.Size, logger, blob.Key);
         await using var hashing = new HashingStream(raw, writing: false, progress);
         IReadOnlyDictionary<string, SafeTarExtractor.Extracted>? extracted = null;
         Exception? failure = null;

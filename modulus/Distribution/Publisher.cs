@@ -19,7 +19,12 @@ internal sealed class Publisher(IArtifactStore store, ILogger logger)
     {
         using var exclusive = LockFor(artifactDir);
         var manifest = await ManifestFile.ReadAsync(artifactDir, cancellationToken);
-        var problems = await ManifestFile.CompareAsync(artifactDir, manifest, cancellationToken);
+        IReadOnlyList<string> problems;
+        using (var checking = new TransferProgress("verify", manifest.Files.Sum(f => f.Size), logger, artifactDir))
+        {
+            problems = await ManifestFile.CompareAsync(artifactDir, manifest, cancellationToken, checking);
+        }
+
         if (problems.Count > 0)
         {
             throw new IntegrityException($"{artifactDir} does not match its manifest, so it is not published: {string.Join("; ", problems.Take(10))}", artifactDir);
@@ -34,7 +39,13 @@ internal sealed class Publisher(IArtifactStore store, ILogger logger)
             // The manifest inside the blob has no blob (it cannot name its own hash); the directory's manifest is only
             // rewritten once the store has committed.
             var inner = ManifestFile.Serialize(manifest with { Blob = null });
-            var (sha256, size) = await BlobPacker.PackAsync(artifactDir, manifest.Files, inner, spool, cancellationToken);
+            string sha256;
+            long size;
+            using (var packing = new TransferProgress("pack", manifest.Files.Sum(f => f.Size), logger, key.ArtifactName))
+            {
+                (sha256, size) = await BlobPacker.PackAsync(artifactDir, manifest.Files, inner, spool, cancellationToken, packing);
+            }
+
             var blobKey = StoreLayout.BlobKey(key, sha256);
             if (await store.GetSizeAsync(blobKey, cancellationToken) == size)
             {
@@ -42,7 +53,7 @@ internal sealed class Publisher(IArtifactStore store, ILogger logger)
             }
             else
             {
-                using var progress = new TransferProgress($"uploading {blobKey}", size, logger);
+                using var progress = new TransferProgress("upload", size, logger, blobKey);
                 await store.PutFileAsync(blobKey, spool, progress, cancellationToken);
             }
 

@@ -14,13 +14,29 @@ internal sealed record NodeStatus(
     bool Ready,
     string Reason)
 {
+    /// <summary>Version of this JSON's shape (docs/cli.md); it grows only by new fields within one version.</summary>
+    [System.Text.Json.Serialization.JsonPropertyOrder(-3)]
+    public int SchemaVersion { get; init; } = 1;
+
+    /// <summary>The node this is: --node-name (MODULUS_NODE_NAME), else the host's hostname.</summary>
+    [System.Text.Json.Serialization.JsonPropertyOrder(-2)]
+    public string? Node { get; init; }
+
+    /// <summary>The driver version of the artifact linked as live, which the loaded modules should have.</summary>
+    [System.Text.Json.Serialization.JsonPropertyOrder(-1)]
+    public string? ExpectedDriverVersion { get; init; }
+
+    /// <summary>The version of the loaded <c>nvidia</c> module (the first in the linked artifact's load order); null when none is loaded.</summary>
+    [System.Text.Json.Serialization.JsonPropertyOrder(-1)]
+    public string? LiveDriverVersion { get; init; }
+
     /// <summary>The outcome of the last install on this node (<c>&lt;cache&gt;/last-install.json</c>), when there was one.</summary>
     public InstallState? LastInstall { get; init; }
 
     /// <summary>Set when the host is not Garden Linux: what its os-release says instead.</summary>
     public string? Os { get; init; }
 
-    public static async Task<NodeStatus> ReadAsync(IKernelModules modules, string hostRoot, string cacheDir, string hostDriverPath, bool verify, CancellationToken cancellationToken)
+    public static async Task<NodeStatus> ReadAsync(IKernelModules modules, string hostRoot, string cacheDir, string hostDriverPath, bool verify, CancellationToken cancellationToken, string? node = null)
     {
         var link = Path.Combine(hostRoot, hostDriverPath.TrimStart('/'), "nvidia");
         var live = new FileInfo(link).LinkTarget is { } target ? Path.GetFullPath(Path.Combine(hostRoot, target.TrimStart('/'))) : null;
@@ -63,9 +79,18 @@ internal sealed record NodeStatus(
 
         return new NodeStatus(HostFacts.RunningKernel(), HostFacts.GardenlinuxVersion(hostRoot), loaded, nodes!, live, entries, ready, reason)
         {
+            Node = node ?? HostName(hostRoot),
+            ExpectedDriverVersion = liveManifest?.Driver.Version,
+            LiveDriverVersion = loaded.FirstOrDefault(l => l.Name == (liveManifest is { Modules.Count: > 0 } ? liveManifest.Modules[0].Name : "nvidia"))?.Version,
             LastInstall = last,
             Os = HostFacts.GardenlinuxVersion(hostRoot) is null ? HostFacts.DescribeOs(hostRoot) : null,
         };
+    }
+
+    private static string HostName(string hostRoot)
+    {
+        var file = Path.Combine(hostRoot, "etc", "hostname");
+        return File.Exists(file) && File.ReadAllText(file).Trim() is { Length: > 0 } name ? name : Environment.MachineName;
     }
 }
 

@@ -35,6 +35,11 @@ internal static class KubernetesClientFactory
             return From(Load(KubernetesClientConfiguration.InClusterConfig, "the pod's service account"), "the pod's service account");
         }
 
+        if (kubeconfig is not null && !File.Exists(kubeconfig))
+        {
+            throw new InvalidInputException($"kubeconfig {kubeconfig} does not exist");
+        }
+
         var path = kubeconfig ?? Environment.GetEnvironmentVariable("KUBECONFIG")?.Split(':')[0]
             ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".kube", "config");
         return File.Exists(path) ? FromKubeconfig(path) : null;

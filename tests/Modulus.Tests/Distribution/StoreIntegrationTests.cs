@@ -52,6 +52,37 @@ public sealed class StoreIntegrationTests(S3rverServer s3, CompiledNvidiaArtifac
         AssertSameTree(artifact.Directory, to);
     }
 
+    [Fact(Timeout = TestTimeouts.Build)]
+    public async Task List_filters_shows_blob_hash_and_provenance_and_lists_broken_entries_with_their_error()
+    {
+        var (store, published) = await PublishAsync("file");
+        var brokenKey = $"gardenlinux-{CompiledNvidiaArtifact.Gardenlinux}/{KernelUnderTest.Release}/nvidia-1.2.3-open-amd64/manifest.json";
+        Directory.CreateDirectory(Path.GetDirectoryName(store.BackingFile(brokenKey))!);
+        await File.WriteAllTextAsync(store.BackingFile(brokenKey), "{ not json");
+
+        var (code, json) = await store.ModulusAsync("list", "--json");
+        var (filteredCode, filtered) = await store.ModulusAsync("list", "--json", "--driver-version", CompiledNvidiaArtifact.Version, "--kernel-version", KernelUnderTest.Release);
+        var (noneCode, none) = await store.ModulusAsync("list", "--gardenlinux-version", "1.0");
+        var (textCode, text) = await store.ModulusAsync("list");
+
+        code.Should().Be(1, "a broken entry fails the listing: " + json.Output);
+        var rows = JsonDocument.Parse(json.Stdout).RootElement.EnumerateArray().ToList();
+        rows.Should().HaveCount(2);
+        var ok = rows.Single(r => r.TryGetProperty("blobSha256", out _));
+        ok.GetProperty("blobSha256").GetString().Should().Be(published.Blob!.Sha256);
+        ok.GetProperty("compression").GetString().Should().Be(published.Blob.Compression);
+        ok.GetProperty("build").GetProperty("driverSource").GetString().Should().Be(published.Build.DriverSource);
+        var broken = rows.Single(r => r.TryGetProperty("error", out _));
+        broken.GetProperty("manifest").GetString().Should().Be(brokenKey);
+        broken.GetProperty("error").GetString().Should().NotBeNullOrEmpty();
+        filteredCode.Should().Be(0, "the broken entry is another driver version: " + filtered.Output);
+        JsonDocument.Parse(filtered.Stdout).RootElement.EnumerateArray().Should().ContainSingle();
+        noneCode.Should().Be(0, none.Output);
+        none.Stdout.Trim().Split('\n').Should().ContainSingle("only the header");
+        textCode.Should().Be(1);
+        text.Stdout.Should().Contain($"BROKEN       {brokenKey}: ");
+    }
+
     [Theory(Timeout = TestTimeouts.Build)]
     [InlineData("s3")]
     [InlineData("file")]
@@ -91,7 +122,7 @@ public sealed class StoreIntegrationTests(S3rverServer s3, CompiledNvidiaArtifac
         var published = await ManifestFile.ReadAsync(big, CancellationToken.None);
         published.Blob!.Size.Should().BeGreaterThan(100L << 20);
         run.Stderr.Should().Contain($"Multipart upload of {published.Blob.Key}: 7 parts of 16 MiB");
-        run.Stderr.Should().Contain($"uploading {published.Blob.Key}:").And.Contain("MiB/s");
+        run.Stderr.Should().Contain($"Upload {published.Blob.Key}: ").And.Contain("MiB/s");
         var to = dir.Combine("fetched-big");
         var (fetchCode, fetch) = await store.ModulusAsync(FetchArgs(to));
         fetchCode.Should().Be(0, fetch.Output);
