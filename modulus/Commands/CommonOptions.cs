@@ -37,6 +37,9 @@ internal static class CommonOptions
     public static Option<string?> CmdDir() =>
         new("--cmd-dir") { Description = "Cmd dir shared with a running dev-builder (the /cmd emptyDir)" };
 
+    public static Option<string> Compression() =>
+        new("--compression") { Description = "Blob format: zstd (multi-threaded) or gzip (readable by modulus before 0.2)", DefaultValueFactory = _ => Distribution.BlobCompression.Default };
+
     public static Option<bool> LocalBuilder() =>
         new("--local-builder") { Description = "Start dev-builder as a child process over a private cmd dir" };
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Microsoft.Extensions.Logging;
 using Modulus.Compile;
+using Modulus.Distribution;
 using Modulus.Core.Errors;
 using Modulus.Core.Processes;
 using Modulus.Core.Validation;
@@ -32,12 +33,13 @@ internal static class CompileCommand
         var readyTimeout = new Option<double>("--ready-timeout") { Description = "Seconds to wait for dev-builder's ready file", DefaultValueFactory = _ => 300 };
         var heartbeatTimeout = new Option<double>("--heartbeat-timeout") { Description = "Seconds of silence after which dev-builder counts as dead", DefaultValueFactory = _ => 30 };
         var force = new Option<bool>("--force") { Description = "Build and publish even when the store has the artifact already" };
+        var compression = CommonOptions.Compression();
         var store = new StoreOptions();
 
         var command = new Command("compile", "Build one driver artifact through dev-builder and write it to the host cache")
         {
             driverVersion, gardenlinuxVersion, kernelVersion, driverKind, driverName, driverSource, driverSourceSha256, keepDebugInfo, signingKey, signingCert, moduleType, arch,
-            cmdDir, localBuilder, cacheDir, payload, readyTimeout, heartbeatTimeout, force,
+            cmdDir, localBuilder, cacheDir, payload, readyTimeout, heartbeatTimeout, force, compression,
         };
         store.AddTo(command);
         command.SetAction((parsed, cancellationToken) => CommandHost.RunAsync(
@@ -88,7 +90,10 @@ internal static class CompileCommand
                 }
 
                 using var artifactStore = store.Create(parsed, loggers, required: false, writes: true);
-                var compiler = new Compiler(new ProcessRunner(loggers.CreateLogger<ProcessRunner>()), new ArtifactWriter(loggers.CreateLogger<ArtifactWriter>()), loggers.CreateLogger<Compiler>());
+                var compiler = new Compiler(new ProcessRunner(loggers.CreateLogger<ProcessRunner>()), new ArtifactWriter(loggers.CreateLogger<ArtifactWriter>()), loggers.CreateLogger<Compiler>())
+                {
+                    Compression = BlobCompression.Validate(parsed.GetValue(compression)),
+                };
                 return await RunAsync(request, compiler, artifactStore, Console.Out, token);
             },
             cancellationToken));

@@ -12,8 +12,9 @@ internal static class PublishCommand
     public static Command Create()
     {
         var from = new Option<string?>("--from") { Description = "Artifact directory with its manifest.json (a cache entry)" };
+        var compression = CommonOptions.Compression();
         var store = new StoreOptions();
-        var command = new Command("publish", "Publish an artifact directory to a store") { from };
+        var command = new Command("publish", "Publish an artifact directory to a store") { from, compression };
         store.AddTo(command);
         store.Store.Required = true;
         from.Required = true;
@@ -27,7 +28,7 @@ internal static class PublishCommand
                 }
 
                 using var artifactStore = store.Create(parsed, loggers, required: true, writes: true)!;
-                var manifest = await new Publisher(artifactStore, loggers.CreateLogger<Publisher>()).PublishAsync(dir, token);
+                var manifest = await new Publisher(artifactStore, loggers.CreateLogger<Publisher>()) { Compression = BlobCompression.Validate(parsed.GetValue(compression)) }.PublishAsync(dir, token);
                 await Console.Out.WriteLineAsync($"published {manifest.Key} to {artifactStore.Location}");
                 await Console.Out.WriteLineAsync($"  manifest: {StoreLayout.ManifestKey(manifest.Key)}");
                 await Console.Out.WriteLineAsync($"  blob: {manifest.Blob!.Key} ({manifest.Blob.Size} bytes, sha256 {manifest.Blob.Sha256})");

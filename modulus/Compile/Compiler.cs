@@ -17,6 +17,9 @@ namespace Modulus.Compile;
 /// </summary>
 internal sealed class Compiler(IProcessRunner runner, ArtifactWriter writer, ILogger<Compiler> logger)
 {
+    /// <summary>The blob format a publish after the build writes.</summary>
+    public string Compression { get; init; } = Distribution.BlobCompression.Default;
+
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(30);
 
     public static string ModulusVersion { get; } =
@@ -110,7 +113,7 @@ internal sealed class Compiler(IProcessRunner runner, ArtifactWriter writer, ILo
             var (directory, manifest) = await writer.CommitAsync(request.CacheDir, builtDir, key, request.DriverKind, build, cancellationToken);
             if (store is not null)
             {
-                manifest = await new Publisher(store, logger).PublishAsync(directory, cancellationToken);
+                manifest = await new Publisher(store, logger) { Compression = Compression }.PublishAsync(directory, cancellationToken);
             }
 
             return new CompileResult(directory, manifest, Skipped: false, PublishedTo: store?.Location) { Warnings = result.Warnings ?? [] };

@@ -1,30 +1,25 @@
 using System.Formats.Tar;
-using System.IO.Compression;
 using Modulus.Core.Artifacts;
 
 namespace Modulus.Distribution;
 
 /// <summary>
-/// Streams an artifact directory into a gzip-compressed tarball while hashing the compressed bytes: one pass over
-/// the data, nothing buffered whole. Entries follow the manifest's sorted file list with fixed owner and time, so
-/// the same artifact always gives the same blob (and the same content-addressed key).
+/// Streams an artifact directory into a compressed tarball (<see cref="BlobCompression"/>) while hashing the
+/// compressed bytes: one pass over the data, nothing buffered whole. Entries follow the manifest's sorted file list
+/// with fixed owner and time, so the same artifact always gives the same blob (and the same content-addressed key;
+/// zstd's multi-threaded output does not depend on the number of threads).
 /// </summary>
 internal static class BlobPacker
 {
-    public const string Compression = "gzip";
-
-    /// <summary>gzip level chosen by measurement (docs/compression.md).</summary>
-    public const CompressionLevel Level = CompressionLevel.Optimal;
-
     private static readonly DateTimeOffset FixedTime = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
     /// <summary>Packs the listed files and, last, <paramref name="manifestJson"/> as manifest.json (from memory: the directory's own is not touched).</summary>
-    public static async Task<(string Sha256, long Size)> PackAsync(string artifactDir, IReadOnlyList<FileEntry> files, byte[] manifestJson, string target, CancellationToken cancellationToken, IProgress<long>? progress = null)
+    public static async Task<(string Sha256, long Size)> PackAsync(string artifactDir, IReadOnlyList<FileEntry> files, byte[] manifestJson, string target, string compression, CancellationToken cancellationToken, IProgress<long>? progress = null)
     {
         await using var file = new FileStream(target, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
         await using var hashing = new HashingStream(file, writing: true);
-        await using (var gzip = new GZipStream(hashing, Level, leaveOpen: true))
-        await using (var tar = new TarWriter(gzip, TarEntryFormat.Ustar, leaveOpen: true))
+        await using (var compressed = BlobCompression.Compress(hashing, compression))
+        await using (var tar = new TarWriter(compressed, TarEntryFormat.Ustar, leaveOpen: true))
         {
             foreach (var entry in files)
             {

@@ -54,6 +54,6 @@ internal sealed class GarbageCollector(IArtifactStore store, ILogger logger)
     public static bool IsBlobKey(string key)
     {
         var parts = key.Split('/');
-        return parts.Length == 5 && parts[0].StartsWith("gardenlinux-", StringComparison.Ordinal) && parts[3] == "blobs" && parts[4].EndsWith(".tar.gz", StringComparison.Ordinal);
+        return parts.Length == 5 && parts[0].StartsWith("gardenlinux-", StringComparison.Ordinal) && parts[3] == "blobs" && BlobCompression.IsBlobName(parts[4]);
     }
 }

@@ -15,6 +15,9 @@ internal sealed class Publisher(IArtifactStore store, ILogger logger)
     /// <summary>Unfinished uploads older than this are a killed publisher's, not a racing one's.</summary>
     public static readonly TimeSpan StaleWriteAge = TimeSpan.FromHours(1);
 
+    /// <summary>The blob format (<see cref="BlobCompression"/>): zstd unless --compression says gzip.</summary>
+    public string Compression { get; init; } = BlobCompression.Default;
+
     public async Task<Manifest> PublishAsync(string artifactDir, CancellationToken cancellationToken)
     {
         using var exclusive = LockFor(artifactDir);
@@ -43,10 +46,10 @@ internal sealed class Publisher(IArtifactStore store, ILogger logger)
             long size;
             using (var packing = new TransferProgress("pack", manifest.Files.Sum(f => f.Size), logger, key.ArtifactName))
             {
-                (sha256, size) = await BlobPacker.PackAsync(artifactDir, manifest.Files, inner, spool, cancellationToken, packing);
+                (sha256, size) = await BlobPacker.PackAsync(artifactDir, manifest.Files, inner, spool, Compression, cancellationToken, packing);
             }
 
-            var blobKey = StoreLayout.BlobKey(key, sha256);
+            var blobKey = StoreLayout.BlobKey(key, sha256, Compression);
             if (await store.GetSizeAsync(blobKey, cancellationToken) == size)
             {
                 logger.LogInformation("{Store} already has blob {BlobKey}; not uploading it again", store.Location, blobKey);
@@ -57,7 +60,7 @@ internal sealed class Publisher(IArtifactStore store, ILogger logger)
                 await store.PutFileAsync(blobKey, spool, progress, cancellationToken);
             }
 
-            var published = manifest with { Blob = new BlobInfo(blobKey, sha256, size, BlobPacker.Compression) };
+            var published = manifest with { Blob = new BlobInfo(blobKey, sha256, size, Compression) };
             await store.PutBytesAsync(StoreLayout.ManifestKey(key), ManifestFile.Serialize(published), cancellationToken);
             await ManifestFile.WriteAsync(artifactDir, published, cancellationToken);
             logger.LogInformation("Published {Artifact} to {Store}: {ManifestKey} and {BlobKey} ({SizeMiB:F1} MiB)",
@@ -122,7 +125,7 @@ internal sealed class Publisher(IArtifactStore store, ILogger logger)
         public static string Create()
         {
             System.IO.Directory.CreateDirectory(Directory);
-            foreach (var leftover in System.IO.Directory.EnumerateFiles(Directory, "blob-*.tar.gz"))
+            foreach (var leftover in System.IO.Directory.EnumerateFiles(Directory, "blob-*"))
             {
                 var pid = Path.GetFileName(leftover).Split('-')[1];
                 if (int.TryParse(pid, System.Globalization.CultureInfo.InvariantCulture, out var id) && id != Environment.ProcessId && !System.IO.Directory.Exists($"/proc/{id}"))
@@ -131,7 +134,7 @@ internal sealed class Publisher(IArtifactStore store, ILogger logger)
                 }
             }
 
-            return Path.Combine(Directory, $"blob-{Environment.ProcessId}-{Guid.NewGuid():N}.tar.gz");
+            return Path.Combine(Directory, $"blob-{Environment.ProcessId}-{Guid.NewGuid():N}.tar");
         }
     }
 }

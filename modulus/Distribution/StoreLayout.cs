@@ -7,7 +7,7 @@ internal static class StoreLayout
 {
     public static string ManifestKey(ArtifactKey key) => $"{key.StorePath}/{Manifest.FileName}";
 
-    public static string BlobKey(ArtifactKey key, string sha256) => $"{key.StorePath}/blobs/{sha256}.tar.gz";
+    public static string BlobKey(ArtifactKey key, string sha256, string compression) => $"{key.StorePath}/blobs/{sha256}{BlobCompression.Extension(compression)}";
 
     /// <summary>True for <c>gardenlinux-&lt;gl&gt;/&lt;kernel&gt;/&lt;artifact&gt;/manifest.json</c>.</summary>
     public static bool IsManifestKey(string key)

@@ -34,7 +34,8 @@ public sealed class StoreIntegrationTests(S3rverServer s3, CompiledNvidiaArtifac
     {
         var (store, published) = await PublishAsync(kind);
 
-        published.Blob!.Key.Should().Be($"{artifact.ArtifactPath}/blobs/{published.Blob.Sha256}.tar.gz");
+        published.Blob!.Key.Should().Be($"{artifact.ArtifactPath}/blobs/{published.Blob.Sha256}.tar.zst", "zstd is the default blob format");
+        published.Blob.Compression.Should().Be("zstd");
         File.Exists(store.BackingFile($"{artifact.ArtifactPath}/manifest.json")).Should().BeTrue();
         File.Exists(store.BackingFile(published.Blob.Key)).Should().BeTrue();
 
@@ -47,6 +48,28 @@ public sealed class StoreIntegrationTests(S3rverServer s3, CompiledNvidiaArtifac
             .Which.GetProperty("size").GetInt64().Should().Be(published.Blob.Size);
 
         var to = dir.Combine("fetched", "nvidia");
+        var (fetchCode, fetch) = await store.ModulusAsync(FetchArgs(to));
+        fetchCode.Should().Be(0, fetch.Output);
+        AssertSameTree(artifact.Directory, to);
+    }
+
+    [Fact(Timeout = TestTimeouts.Build)]
+    public async Task A_gzip_blob_as_older_stores_hold_is_written_on_request_and_fetched_like_a_zstd_one()
+    {
+        var store = await StoreTarget.CreateAsync("file", s3, dir);
+        var copy = artifact.CopyTo(dir.Combine("publish"));
+
+        var (code, run) = await store.ModulusAsync("publish", "--from", copy, "--compression", "gzip");
+        var (badCode, bad) = await store.ModulusAsync("publish", "--from", copy, "--compression", "xz");
+
+        code.Should().Be(0, run.Output);
+        var published = await ManifestFile.ReadAsync(copy, CancellationToken.None);
+        published.Blob!.Compression.Should().Be("gzip");
+        published.Blob.Key.Should().EndWith(".tar.gz");
+        (await File.ReadAllBytesAsync(store.BackingFile(published.Blob.Key))).Take(2).Should().Equal(new byte[] { 0x1f, 0x8b }, "a gzip stream");
+        badCode.Should().Be(2);
+        bad.Stderr.Should().Contain("--compression 'xz' is not valid: expected zstd or gzip");
+        var to = dir.Combine("fetched");
         var (fetchCode, fetch) = await store.ModulusAsync(FetchArgs(to));
         fetchCode.Should().Be(0, fetch.Output);
         AssertSameTree(artifact.Directory, to);
@@ -141,7 +164,7 @@ public sealed class StoreIntegrationTests(S3rverServer s3, CompiledNvidiaArtifac
 
         code.Should().Be(1, run.Output);
         run.Stderr.Should().Contain("attempt 3 of 3").And.NotContain("attempt 4");
-        run.Stderr.Should().MatchRegex($"ERR cannot .* drivers/{artifact.ArtifactPath}/blobs/[0-9a-f]{{64}}\\.tar\\.gz in bucket unreachable-bucket at http://127.0.0.1:{port} after 3 attempts");
+        run.Stderr.Should().MatchRegex($"ERR cannot .* drivers/{artifact.ArtifactPath}/blobs/[0-9a-f]{{64}}\\.tar\\.zst in bucket unreachable-bucket at http://127.0.0.1:{port} after 3 attempts");
         (await ManifestFile.ReadAsync(copy, CancellationToken.None)).Blob.Should().BeNull("nothing was published");
     }
 
