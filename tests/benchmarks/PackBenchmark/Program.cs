@@ -1,6 +1,6 @@
 // Measures the blob compression candidates on a driver-sized artifact: a tar of real ELF binaries (what an
 // NVIDIA driver artifact mostly is: lib*.so, kernel modules, GSP firmware ELF images), a few hundred MB.
-// Prints size, ratio and MB/s for compression and decompression. Usage: PackBenchmark [corpus MiB, default 300]
+// Prints size, ratio and MB/s for compression and decompression (zstd as modulus packs it: ZstdSharp, every core). Usage: PackBenchmark [corpus MiB, default 300]
 using System.Diagnostics;
 using System.Formats.Tar;
 using System.IO.Compression;
@@ -37,6 +37,9 @@ Console.WriteLine($"{"codec",-22} {"size MiB",9} {"ratio",6} {"pack MB/s",10} {"
 Measure("gzip Fastest", s => new GZipStream(s, CompressionLevel.Fastest, true), s => new GZipStream(s, CompressionMode.Decompress));
 Measure("gzip Optimal", s => new GZipStream(s, CompressionLevel.Optimal, true), s => new GZipStream(s, CompressionMode.Decompress));
 Measure("gzip SmallestSize", s => new GZipStream(s, CompressionLevel.SmallestSize, true), s => new GZipStream(s, CompressionMode.Decompress));
+Measure("zstd 3, 1 thread", s => Zstd(s, 3, 0), s => new ZstdSharp.DecompressionStream(s));
+Measure($"zstd 3, {Environment.ProcessorCount} threads", s => Zstd(s, 3, Environment.ProcessorCount), s => new ZstdSharp.DecompressionStream(s));
+Measure($"zstd 9, {Environment.ProcessorCount} threads", s => Zstd(s, 9, Environment.ProcessorCount), s => new ZstdSharp.DecompressionStream(s));
 Measure("brotli Fastest", s => new BrotliStream(s, CompressionLevel.Fastest, true), s => new BrotliStream(s, CompressionMode.Decompress));
 Measure("brotli Optimal", s => new BrotliStream(s, CompressionLevel.Optimal, true), s => new BrotliStream(s, CompressionMode.Decompress));
 
@@ -60,6 +63,13 @@ void Measure(string name, Func<Stream, Stream> compress, Func<Stream, Stream> de
     var unpackSeconds = watch.Elapsed.TotalSeconds;
     var size = packed.ToArray().Length;
     Console.WriteLine($"{name,-22} {size / 1048576.0,9:F1} {(double)data.Length / size,6:F2} {data.Length / 1e6 / packSeconds,10:F0} {data.Length / 1e6 / unpackSeconds,12:F0}");
+}
+
+static Stream Zstd(Stream target, int level, int workers)
+{
+    var zstd = new ZstdSharp.CompressionStream(target, level, leaveOpen: true);
+    zstd.SetParameter(ZstdSharp.Unsafe.ZSTD_cParameter.ZSTD_c_nbWorkers, workers);
+    return zstd;
 }
 
 static bool IsElf(string path)
