@@ -215,8 +215,10 @@ internal sealed partial class S3Store : IArtifactStore, IDisposable
             };
     }
 
-    private static bool IsTransient(Exception e) => e switch
+    /// <summary>Worth another attempt: throttling, timeouts, server errors, but not 501 (the service lacks the call; it will not grow it in a second).</summary>
+    internal static bool IsTransient(Exception e) => e switch
     {
+        AmazonServiceException { StatusCode: HttpStatusCode.NotImplemented } => false,
         AmazonServiceException { StatusCode: >= HttpStatusCode.InternalServerError or HttpStatusCode.TooManyRequests or HttpStatusCode.RequestTimeout } => true,
         AmazonServiceException { ErrorCode: "SlowDown" or "RequestTimeout" or "InternalError" } => true,
         AmazonServiceException { StatusCode: 0, InnerException: { } inner } => IsTransient(inner),
