@@ -8,13 +8,14 @@ DEMO := $(CURDIR)/.cache/demo
 DEMO_DRIVER_VERSION ?= 999.1.2
 DEMO_GARDENLINUX_VERSION ?= 1877.3
 
-.PHONY: help prereqs build test demo vm-modulus payload publish clean
+.PHONY: help prereqs build test demo vm-modulus payload publish bench clean
 
 help:
 	@echo "make demo     the whole job: compile a stand-in NVIDIA driver, publish it to .cache/demo/store, install it into a real kernel (QEMU), status"
 	@echo "make test     install prerequisites and run every test"
 	@echo "make payload  self-contained dev-builder tarball for the dev container (artifacts/dev-builder.tar.gz)"
 	@echo "make publish  self-contained modulus with the payload beside it (artifacts/modulus/), as the image carries it"
+	@echo "make bench    Modulus beside tar|gzip|aws, pigz, sha256sum and openssl on a ~350 MB artifact (docs/performance.md)"
 
 prereqs:
 	@sh .ci/install-prereqs.sh
@@ -82,3 +83,14 @@ publish: payload
 clean:
 	rm -rf $(ARTIFACTS) .cache
 	dotnet clean Modulus.sln -nologo -v quiet
+
+# Modulus beside its peers (docs/performance.md): the published binary, s3rver on loopback, a corpus of real .ko
+# and shared libraries. BENCH_MIB and BENCH_PAIRS size it; the table lands in .cache/bench/results.md.
+BENCH_MIB ?= 350
+BENCH_PAIRS ?= 3
+bench: prereqs publish
+	@sh .ci/install-bench-prereqs.sh
+	mkdir -p $(CURDIR)/.cache/bench
+	dotnet run -c Release --project tests/benchmarks/Bench -- $(ARTIFACTS)/modulus/modulus \
+	  $(CURDIR)/.tools/node_modules/s3rver/bin/s3rver.js $(CURDIR)/.cache/bench/work $(BENCH_MIB) $(BENCH_PAIRS) \
+	  | tee $(CURDIR)/.cache/bench/results.md

@@ -151,7 +151,9 @@ internal static class SafeTarExtractor
         long size = 0;
 
         // CreateNew is O_CREAT|O_EXCL: it fails on any existing name, a symlink included, and never follows one.
-        await using (var file = new FileStream(target, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+        // Plain writes: this runs on the fetch's own pipeline stage, and Linux has no asynchronous file I/O that .NET
+        // uses, so FileOptions.Asynchronous would only hand every 64 KiB write to the thread pool.
+        await using (var file = new FileStream(target, FileMode.CreateNew, FileAccess.Write, FileShare.None, 0, FileOptions.None))
         {
             if (entry.DataStream is { } data)
             {
@@ -160,7 +162,7 @@ internal static class SafeTarExtractor
                 while ((n = await data.ReadAsync(buffer, cancellationToken)) > 0)
                 {
                     hash.AppendData(buffer, 0, n);
-                    await file.WriteAsync(buffer.AsMemory(0, n), cancellationToken);
+                    file.Write(buffer, 0, n);
                     size += n;
                 }
             }

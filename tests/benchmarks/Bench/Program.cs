@@ -87,7 +87,7 @@ try
     var blob = Directory.EnumerateFiles(fileStore, "*.tar.zst", SearchOption.AllDirectories).Single();
     var to = Path.Combine(work, "to");
     var empty = Directory.CreateDirectory(Path.Combine(work, "empty-host")).FullName;
-    var fresh = $"rm -rf '{to}' && mkdir -p '{to}' && ";
+    var fresh = $"rm -rf '{to}' && mkdir -p '{to}'"; // before each fetch, not timed
     var round = 0;
 
     var rows = new List<string>();
@@ -95,9 +95,9 @@ try
     rows.Add(Row("publish (S3) vs `tar -czf - | aws s3 cp -`", publish, "≤ 0.35"));
     var publishPigz = Pair($"'{modulus}' publish --from '{artifact}' --store s3://bench/n$R", $"tar -cf - -C '{artifact}' . | pigz | {aws} s3 cp - s3://bench/q$R/a.tar.gz");
     rows.Add(Row("publish (S3) vs `tar | pigz | aws s3 cp -`", publishPigz, "≤ 0.5"));
-    var fetchS3 = Pair($"{fresh}'{modulus}' fetch --store s3://bench/fetch {key} --to '{to}/a'", $"{fresh}{aws} s3 cp s3://bench/peer/peer.tar.gz - | tar -xzf - -C '{to}'");
+    var fetchS3 = Pair($"'{modulus}' fetch --store s3://bench/fetch {key} --to '{to}/a'", $"{aws} s3 cp s3://bench/peer/peer.tar.gz - | tar -xzf - -C '{to}'", fresh);
     rows.Add(Row("fetch (S3) vs unverified `aws s3 cp - | tar -xzf -`", fetchS3, "≤ 0.5"));
-    var fetchFile = Pair($"{fresh}'{modulus}' fetch --store file://{fileStore} {key} --to '{to}/a'", $"{fresh}sha256sum '{peerGz}' >/dev/null && tar -xzf '{peerGz}' -C '{to}'");
+    var fetchFile = Pair($"'{modulus}' fetch --store file://{fileStore} {key} --to '{to}/a'", $"sha256sum '{peerGz}' >/dev/null && tar -xzf '{peerGz}' -C '{to}'", fresh);
     rows.Add(Row("fetch (file://) vs `sha256sum && tar -xzf`", fetchFile, "≤ 0.5"));
     var verifySum = Pair($"'{modulus}' verify --cache-dir '{cache}'", $"find '{artifact}' -type f -print0 | xargs -0 sha256sum >/dev/null");
     rows.Add(Row("verify (cache) vs `xargs sha256sum`", verifySum, "—"));
@@ -132,7 +132,7 @@ try
     Console.Write(text.ToString());
     return 0;
 
-    List<(Measured Modulus, Measured Peer)> Pair(string modulusCommand, string peerCommand)
+    List<(Measured Modulus, Measured Peer)> Pair(string modulusCommand, string peerCommand, string? prepare = null)
     {
         var results = new List<(Measured, Measured)>();
         for (var i = 0; i < pairs; i++)
@@ -141,19 +141,29 @@ try
             Measured m, p;
             if (i % 2 == 0)
             {
-                m = Must(Run(modulusCommand.Replace("$R", r, StringComparison.Ordinal)));
-                p = Must(Run(peerCommand.Replace("$R", r, StringComparison.Ordinal)));
+                m = Timed(modulusCommand, r);
+                p = Timed(peerCommand, r);
             }
             else
             {
-                p = Must(Run(peerCommand.Replace("$R", r, StringComparison.Ordinal)));
-                m = Must(Run(modulusCommand.Replace("$R", r, StringComparison.Ordinal)));
+                p = Timed(peerCommand, r);
+                m = Timed(modulusCommand, r);
             }
 
             results.Add((m, p));
         }
 
         return results;
+
+        Measured Timed(string command, string r)
+        {
+            if (prepare is not null)
+            {
+                Must(Run(prepare));
+            }
+
+            return Must(Run(command.Replace("$R", r, StringComparison.Ordinal)));
+        }
     }
 
     string Row(string name, List<(Measured Modulus, Measured Peer)> results, string goal)
