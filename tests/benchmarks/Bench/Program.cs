@@ -92,11 +92,11 @@ try
 
     var rows = new List<string>();
     var publish = Pair($"'{modulus}' publish --from '{artifact}' --store s3://bench/m$R", $"tar -czf - -C '{artifact}' . | {aws} s3 cp - s3://bench/p$R/a.tar.gz");
-    rows.Add(Row("publish (S3) vs `tar -czf - | aws s3 cp -`", publish, "≤ 0.35"));
+    rows.Add(Row("publish (S3) vs `tar -czf - \\| aws s3 cp -`", publish, "≤ 0.35"));
     var publishPigz = Pair($"'{modulus}' publish --from '{artifact}' --store s3://bench/n$R", $"tar -cf - -C '{artifact}' . | pigz | {aws} s3 cp - s3://bench/q$R/a.tar.gz");
-    rows.Add(Row("publish (S3) vs `tar | pigz | aws s3 cp -`", publishPigz, "≤ 0.5"));
+    rows.Add(Row("publish (S3) vs `tar \\| pigz \\| aws s3 cp -`", publishPigz, "≤ 0.5"));
     var fetchS3 = Pair($"'{modulus}' fetch --store s3://bench/fetch {key} --to '{to}/a'", $"{aws} s3 cp s3://bench/peer/peer.tar.gz - | tar -xzf - -C '{to}'", fresh);
-    rows.Add(Row("fetch (S3) vs unverified `aws s3 cp - | tar -xzf -`", fetchS3, "≤ 0.5"));
+    rows.Add(Row("fetch (S3) vs unverified `aws s3 cp - \\| tar -xzf -`", fetchS3, "≤ 0.5"));
     var fetchFile = Pair($"'{modulus}' fetch --store file://{fileStore} {key} --to '{to}/a'", $"sha256sum '{peerGz}' >/dev/null && tar -xzf '{peerGz}' -C '{to}'", fresh);
     rows.Add(Row("fetch (file://) vs `sha256sum && tar -xzf`", fetchFile, "≤ 0.5"));
     var verifySum = Pair($"'{modulus}' verify --cache-dir '{cache}'", $"find '{artifact}' -type f -print0 | xargs -0 sha256sum >/dev/null");
@@ -110,7 +110,7 @@ try
         ("read every file (page cache)", Run($"find '{artifact}' -type f -print0 | xargs -0 cat >/dev/null")),
         ("gzip -dc of the gzip tarball (one inflate stream)", Run($"gzip -dc '{peerGz}' >/dev/null")),
         ("zstd -dc of Modulus' blob", Run($"zstd -dc '{blob}' >/dev/null")),
-        ($"tar | zstd -3 -T{Environment.ProcessorCount} (pack limit)", Run($"tar -cf - -C '{artifact}' . | zstd -3 -T{Environment.ProcessorCount} >/dev/null")),
+        ($"tar \\| zstd -3 -T{Environment.ProcessorCount} (pack limit)", Run($"tar -cf - -C '{artifact}' . | zstd -3 -T{Environment.ProcessorCount} >/dev/null")),
     };
 
     var text = new StringBuilder();
