@@ -15,6 +15,11 @@ internal sealed class PipeServerService(PipeServer server, IHostApplicationLifet
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
+        catch (Core.Errors.ModulusException e)
+        {
+            logger.LogError("dev-builder failed: {Error:l}", e.Message); // expected: no stack trace, and not rethrown for the host to print one
+            Environment.ExitCode = e.ExitCode;
+        }
         catch (Exception e)
         {
             logger.LogCritical(e, "dev-builder failed: {Error}", e.Message);

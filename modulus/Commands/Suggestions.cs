@@ -40,6 +40,11 @@ internal static class Suggestions
                 : error.Message.TrimEnd('.'));
         }
 
+        if (messages.Count == 0)
+        {
+            messages.Add($"the command line could not be read: {string.Join(" ", parsed.Tokens.Select(t => t.Value))}");
+        }
+
         messages[^1] += $"{(messages[^1].EndsWith('?') ? string.Empty : ".")} Run '{path} --help' for usage.";
         return messages;
     }

@@ -28,7 +28,7 @@ internal static class VerifyCommand
 
                 var results = cache is null
                     ? await VerifyStoreAsync(store, parsed, loggers, token)
-                    : await VerifyCacheAsync(cache, token);
+                    : await VerifyCacheAsync(cache, loggers.CreateLogger("modulus.verify"), token);
                 foreach (var (name, problem) in results)
                 {
                     await Console.Out.WriteLineAsync(problem is null ? $"ok   {name}" : $"BAD  {name}: {problem}");
@@ -75,7 +75,7 @@ internal static class VerifyCommand
         return results;
     }
 
-    private static async Task<List<(string Name, string? Problem)>> VerifyCacheAsync(string cache, CancellationToken cancellationToken)
+    private static async Task<List<(string Name, string? Problem)>> VerifyCacheAsync(string cache, ILogger logger, CancellationToken cancellationToken)
     {
         if (!Directory.Exists(cache))
         {
@@ -93,7 +93,13 @@ internal static class VerifyCommand
 
             try
             {
-                var problems = await ManifestFile.CompareAsync(entry.Directory, await ManifestFile.ReadAsync(entry.Directory, cancellationToken), cancellationToken);
+                var manifest = await ManifestFile.ReadAsync(entry.Directory, cancellationToken);
+                IReadOnlyList<string> problems;
+                using (var progress = new TransferProgress("verify", manifest.Files.Sum(f => f.Size), logger, entry.Name))
+                {
+                    problems = await ManifestFile.CompareAsync(entry.Directory, manifest, cancellationToken, progress);
+                }
+
                 results.Add((entry.Name, problems.Count == 0 ? null : string.Join("; ", problems.Take(10))));
             }
             catch (InvalidDataException e)

@@ -47,6 +47,12 @@ internal sealed class NodeWatcher(
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
+        catch (Core.Errors.ModulusException e)
+        {
+            logger.LogError("modulus watch failed: {Error:l}", e.Message); // expected: no stack trace
+            Environment.ExitCode = e.ExitCode;
+            lifetime.StopApplication();
+        }
         catch (Exception e)
         {
             logger.LogCritical(e, "modulus watch failed: {Error}", e.Message);

@@ -112,4 +112,15 @@ public sealed class CliTests : IDisposable
         status["expectedDriverVersion"].Should().BeNull();
         ((bool)status["ready"]!).Should().BeFalse();
     }
+
+    [Fact(Timeout = TestTimeouts.Quick)]
+    public async Task Dev_builder_writes_its_usage_errors_in_the_same_format()
+    {
+        var (code, run) = await ChildProcess.RunAsync(Repo.DevBuilder, ["serve", "--cmd-dri", "/cmd"]);
+
+        code.Should().Be(2);
+        run.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Should().NotBeEmpty()
+            .And.OnlyContain(l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^\d\d:\d\d:\d\d ERR .*"))
+            .And.Contain(l => l.Contains("--cmd-dri", StringComparison.Ordinal));
+    }
 }
