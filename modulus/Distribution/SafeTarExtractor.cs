@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Threading.Channels;
 using System.Formats.Tar;
 using System.Security.Cryptography;
 using Modulus.Core.Artifacts;
@@ -32,6 +34,7 @@ internal static class SafeTarExtractor
         var extracted = new Dictionary<string, Extracted>(StringComparer.Ordinal);
         var links = new Dictionary<string, string>(StringComparer.Ordinal);
         await using var reader = new TarReader(tarStream, leaveOpen: true);
+        await using var hasher = new FileHasher();
         while (await reader.GetNextEntryAsync(copyData: false, cancellationToken) is { } entry)
         {
             var name = CheckName(entry.Name);
@@ -66,13 +69,7 @@ internal static class SafeTarExtractor
                 case TarEntryType.RegularFile or TarEntryType.V7RegularFile:
                     CheckListedFile(name, entry, mode, expected);
                     CheckParents(root, target, name);
-                    var file = await WriteFileAsync(entry, name, target, mode, cancellationToken);
-                    if (expected.TryGetValue(name, out var want) && file.Sha256 != want.Sha256)
-                    {
-                        throw Refuse(name, $"has sha256 {file.Sha256}, the manifest says {want.Sha256}");
-                    }
-
-                    extracted[name] = file;
+                    extracted[name] = await WriteFileAsync(entry, name, target, mode, hasher, cancellationToken);
                     continue;
                 case TarEntryType.SymbolicLink:
                     var link = entry.LinkName;
@@ -112,6 +109,17 @@ internal static class SafeTarExtractor
             }
         }
 
+        // The hashes, computed beside the writing: nothing in the staging directory counts until they all match.
+        foreach (var (name, sha256) in await hasher.CompleteAsync())
+        {
+            if (expected.TryGetValue(name, out var want) && sha256 != want.Sha256)
+            {
+                throw Refuse(name, $"has sha256 {sha256}, the manifest says {want.Sha256}");
+            }
+
+            extracted[name] = extracted[name] with { Sha256 = sha256 };
+        }
+
         return extracted;
     }
 
@@ -144,10 +152,9 @@ internal static class SafeTarExtractor
         }
     }
 
-    private static async Task<Extracted> WriteFileAsync(TarEntry entry, string name, string target, UnixFileMode mode, CancellationToken cancellationToken)
+    private static async Task<Extracted> WriteFileAsync(TarEntry entry, string name, string target, UnixFileMode mode, FileHasher hasher, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         long size = 0;
 
         // CreateNew is O_CREAT|O_EXCL: it fails on any existing name, a symlink included, and never follows one.
@@ -157,19 +164,90 @@ internal static class SafeTarExtractor
         {
             if (entry.DataStream is { } data)
             {
-                var buffer = new byte[1 << 16];
-                int n;
-                while ((n = await data.ReadAsync(buffer, cancellationToken)) > 0)
+                while (true)
                 {
-                    hash.AppendData(buffer, 0, n);
+                    var buffer = ArrayPool<byte>.Shared.Rent(1 << 16);
+                    var n = await data.ReadAsync(buffer.AsMemory(0, 1 << 16), cancellationToken);
+                    if (n == 0)
+                    {
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        break;
+                    }
+
                     file.Write(buffer, 0, n);
                     size += n;
+                    await hasher.AddAsync(buffer, n, cancellationToken); // the hasher returns the buffer
                 }
             }
         }
 
+        await hasher.EndFileAsync(name, cancellationToken);
         File.SetUnixFileMode(target, mode);
-        return new Extracted(name, Convert.ToHexStringLower(hash.GetHashAndReset()), size, mode, null);
+        return new Extracted(name, null, size, mode, null);
+    }
+
+    /// <summary>
+    /// SHA-256 of the extracted files on a thread of its own, fed the chunks as they are written (at most 64 of
+    /// 64 KiB in flight), so that hashing does not wait for writing and writing does not wait for hashing.
+    /// </summary>
+    private sealed class FileHasher : IAsyncDisposable
+    {
+        private readonly Channel<(byte[]? Buffer, int Count, string? Name)> chunks =
+            Channel.CreateBounded<(byte[]?, int, string?)>(new BoundedChannelOptions(64) { SingleReader = true, SingleWriter = true });
+
+        private readonly List<(string Name, string Sha256)> hashes = [];
+        private readonly Task consumer;
+
+        public FileHasher() => consumer = Task.Run(ConsumeAsync);
+
+        public ValueTask AddAsync(byte[] buffer, int count, CancellationToken cancellationToken) => chunks.Writer.WriteAsync((buffer, count, null), cancellationToken);
+
+        public ValueTask EndFileAsync(string name, CancellationToken cancellationToken) => chunks.Writer.WriteAsync((null, 0, name), cancellationToken);
+
+        /// <summary>Every file's hash, in the order the files came.</summary>
+        public async Task<IReadOnlyList<(string Name, string Sha256)>> CompleteAsync()
+        {
+            chunks.Writer.TryComplete();
+            await consumer;
+            return hashes;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            chunks.Writer.TryComplete();
+            try
+            {
+                await consumer;
+            }
+            catch (Exception)
+            {
+                // CompleteAsync reported it already, or extraction failed first and its error is the one that counts
+            }
+        }
+
+        private async Task ConsumeAsync()
+        {
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            try
+            {
+                await foreach (var (buffer, count, name) in chunks.Reader.ReadAllAsync())
+                {
+                    if (buffer is null)
+                    {
+                        hashes.Add((name!, Convert.ToHexStringLower(hash.GetHashAndReset())));
+                        continue;
+                    }
+
+                    hash.AppendData(buffer, 0, count);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                }
+            }
+            catch (Exception e)
+            {
+                chunks.Writer.TryComplete(e); // the writer's next chunk fails instead of waiting for a reader that is gone
+                throw;
+            }
+        }
     }
 
     private static string CheckName(string raw)
