@@ -101,12 +101,12 @@ public sealed class ProcessRunner(ILogger<ProcessRunner> logger) : IProcessRunne
         }
         catch (ArgumentException)
         {
-            // exited and reaped already: CliWrap's task ends on its own
+            // exited and reaped already (a quick command): the drain time starts now
         }
 
         using (process)
         {
-            var watch = process is null ? Task.CompletedTask : AbandonOutputAfterExitAsync(process);
+            var watch = AbandonOutputAfterExitAsync(process);
             try
             {
                 return (await running).ExitCode;
@@ -118,11 +118,15 @@ public sealed class ProcessRunner(ILogger<ProcessRunner> logger) : IProcessRunne
             }
         }
 
-        async Task AbandonOutputAfterExitAsync(Process exiting)
+        async Task AbandonOutputAfterExitAsync(Process? exiting)
         {
             try
             {
-                await exiting.WaitForExitAsync(done.Token);
+                if (exiting is not null)
+                {
+                    await exiting.WaitForExitAsync(done.Token);
+                }
+
                 await Task.Delay(DrainAfterExit, done.Token);
                 logger.LogDebug("{Program} exited, but a background process it started still holds its output open; no longer reading it", spec.Program);
                 await abandonOutput.CancelAsync();
