@@ -39,15 +39,26 @@ internal static class WatchCommand
             }
 
             // Everything that can be wrong with the configuration is found here, before the host starts: a failure
-            // inside the host's service factories would come with the host's stack trace.
+            // inside the host's service factories would come with the host's stack trace. One logger serves the whole
+            // run: the client made here logs its retries through it while the host runs.
+            Serilog.Core.Logger log;
+            try
+            {
+                log = ModulusLogging.CreateLogger();
+            }
+            catch (InvalidInputException e)
+            {
+                return ErrorReport.Write(e.ExitCode, e.Message);
+            }
+
+            using var loggers = new Serilog.Extensions.Logging.SerilogLoggerFactory(log, dispose: true);
             string root, cache;
             KubernetesClient api;
             try
             {
                 root = Path.GetFullPath(InputValidator.Directory(parsed.GetValue(hostRoot), "--host-root"));
                 cache = Path.GetFullPath(InputValidator.Directory(parsed.GetValue(cacheDir), "--cache-dir"));
-                using var probe = ModulusLogging.CreateFactory();
-                api = KubernetesClientFactory.TryCreate(parsed.GetValue(kubeconfig), probe.CreateLogger<KubernetesClient>())
+                api = KubernetesClientFactory.TryCreate(parsed.GetValue(kubeconfig), loggers.CreateLogger<KubernetesClient>())
                     ?? throw new InvalidInputException("modulus watch needs the Kubernetes API: no service account token and no kubeconfig were found (give --kubeconfig outside a pod)");
             }
             catch (InvalidInputException e)
@@ -59,7 +70,7 @@ internal static class WatchCommand
             {
                 var builder = Host.CreateApplicationBuilder();
                 builder.Logging.ClearProviders();
-                builder.Services.AddSerilog(ModulusLogging.CreateLogger(), dispose: true);
+                builder.Services.AddSerilog(log, dispose: false);
                 builder.Services.AddSingleton(new NodeWatcherOptions(root, cache, parsed.GetValue(hostDriverPath)!, TimeSpan.FromSeconds(seconds)));
                 builder.Services.AddSingleton<WatchState>();
                 if (port > 0)
