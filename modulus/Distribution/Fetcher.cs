@@ -97,8 +97,8 @@ internal sealed class Fetcher(IArtifactStore store, ILogger logger)
         IReadOnlyDictionary<string, SafeTarExtractor.Extracted>? extracted = null;
         Exception? failure = null;
 
-        // Two stages on two threads, a bounded buffer between them: reading, hashing the blob and decompressing;
-        // then the tar reader, checking and writing each file. Either one alone is about half of a fetch's work.
+        // Stages on their own threads with bounded buffers between them: reading, hashing the blob and decompressing;
+        // the tar reader, checking and writing each file; and (inside SafeTarExtractor) hashing the files.
         var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 8 << 20, resumeWriterThreshold: 4 << 20, useSynchronizationContext: false));
         var decompressing = Task.Run(() => DecompressAsync(hashing, blob, pipe.Writer, cancellationToken), CancellationToken.None);
         try

@@ -22,8 +22,9 @@ internal sealed class Publisher(IArtifactStore store, ILogger logger)
     {
         using var exclusive = LockFor(artifactDir);
         var manifest = await ManifestFile.ReadAsync(artifactDir, cancellationToken);
+        var bytes = manifest.Files.Sum(f => f.Size);
         IReadOnlyList<string> problems;
-        using (var checking = new TransferProgress("verify", manifest.Files.Sum(f => f.Size), logger, artifactDir))
+        using (var checking = new TransferProgress("verify", bytes, logger, artifactDir))
         {
             problems = await ManifestFile.CompareAsync(artifactDir, manifest, cancellationToken, checking);
         }
@@ -44,7 +45,7 @@ internal sealed class Publisher(IArtifactStore store, ILogger logger)
             var inner = ManifestFile.Serialize(manifest with { Blob = null });
             string sha256;
             long size;
-            using (var packing = new TransferProgress("pack", manifest.Files.Sum(f => f.Size), logger, key.ArtifactName))
+            using (var packing = new TransferProgress("pack", bytes, logger, key.ArtifactName))
             {
                 (sha256, size) = await BlobPacker.PackAsync(artifactDir, manifest.Files, inner, spool, Compression, cancellationToken, packing);
             }

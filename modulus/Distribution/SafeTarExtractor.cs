@@ -14,7 +14,8 @@ namespace Modulus.Distribution;
 /// decompression bomb to the manifest's sizes). Refused outright: absolute paths, '..', hard links, device nodes,
 /// FIFOs, setuid/setgid bits, repeated names, names of Modulus' own temporary files, entries written through a
 /// symlink, and symlinks whose target — resolved through the links extracted so far — leaves the artifact.
-/// Files are created with O_CREAT|O_EXCL (never through an existing name or link). Returns what was extracted.
+/// Files are created with O_CREAT|O_EXCL (never through an existing name or link). Their SHA-256 is computed beside
+/// the writing and checked against the manifest once the tar ends. Returns what was extracted.
 /// </summary>
 internal static class SafeTarExtractor
 {
