@@ -7,8 +7,12 @@ ARTIFACTS := $(CURDIR)/artifacts
 DEMO := $(CURDIR)/.cache/demo
 DEMO_DRIVER_VERSION ?= 999.1.2
 DEMO_GARDENLINUX_VERSION ?= 1877.3
+# buildah and podman, daemonless (docs/kubernetes.md): every target and test that runs them reads this file (runc,
+# lower rlimits: what these hosts need).
+export CONTAINERS_CONF := $(CURDIR)/.ci/containers.conf
+MODULUS_IMAGE ?= localhost/modulus:dev
 
-.PHONY: help prereqs build test demo vm-modulus payload publish bench clean
+.PHONY: help prereqs container-prereqs build test demo vm-modulus payload publish bench clean image image-current kmodbuild-standin compiler-pod
 
 help:
 	@echo "make demo     the whole job: compile a stand-in NVIDIA driver, publish it to .cache/demo/store, install it into a real kernel (QEMU), status"
@@ -16,6 +20,8 @@ help:
 	@echo "make payload  self-contained dev-builder tarball for the dev container (artifacts/dev-builder.tar.gz)"
 	@echo "make publish  self-contained modulus with the payload beside it (artifacts/modulus/), as the image carries it"
 	@echo "make bench    Modulus beside tar|gzip|aws, pigz, sha256sum and openssl on a ~350 MB artifact (docs/performance.md)"
+	@echo "make image    modulus/Dockerfile for linux/amd64 and linux/arm64 (buildah, one manifest list $(MODULUS_IMAGE), artifacts/modulus-image.oci.tar), with each platform's size"
+	@echo "make compiler-pod  the chart's compiler pod under podman with the kmodbuild stand-in (KMODBUILD_IMAGE, DRIVER_RUN, DRIVER_VERSION, GARDENLINUX_VERSION, STORE, VALUES, ARCH, DEBUG)"
 
 prereqs:
 	@sh .ci/install-prereqs.sh
@@ -23,7 +29,7 @@ prereqs:
 build:
 	dotnet build Modulus.sln -c $(CONFIGURATION) -nologo -clp:NoSummary
 
-test: prereqs vm-modulus
+test: prereqs container-prereqs image-current vm-modulus kmodbuild-standin
 	dotnet build Modulus.sln -c $(CONFIGURATION) -nologo -clp:NoSummary
 	rm -rf $(CURDIR)/.cache/test-results
 	dotnet test Modulus.sln -c $(CONFIGURATION) --no-build --nologo \
@@ -49,6 +55,7 @@ demo: prereqs build vm-modulus
 	cp -r $(DEMO)/store $(DEMO)/vm/root/store
 	cp .cache/vm/modulus/modulus $(DEMO)/vm/root/opt/modulus/modulus
 	cp tests/vm/init-demo.sh $(DEMO)/vm/root/init
+	sh tests/vm/add-in-tree-modules.sh $(DEMO)/vm/root drm
 	printf 'DRIVER_VERSION=%s\nGARDENLINUX_VERSION=%s\n' $(DEMO_DRIVER_VERSION) $(DEMO_GARDENLINUX_VERSION) > $(DEMO)/vm/root/demo.env
 	sh tests/vm/boot.sh $(DEMO)/vm/root $(DEMO)/vm | tee $(DEMO)/vm/serial.log | grep -v '^MODULUS-VM: ' || true
 	@echo
@@ -62,9 +69,20 @@ demo: prereqs build vm-modulus
 	@echo "status:    $$(grep -a 'ready:' $(DEMO)/vm/serial.log | sed 's/^ *ready: *//' | tr -d '\r')"
 	@grep -q 'MODULUS-VM: status exit=0' $(DEMO)/vm/serial.log
 
-# The self-contained modulus that the VM test boots with (tests/vm).
+# The self-contained modulus that the VM tests boot with (tests/vm), dev-builder beside it (compile --local-builder
+# in the trixie build root, tests/vm/compile-in-trixie.sh), and the arm64 modulus for the arm64 VM. Each modulus is the
+# image's when the image was built from these sources (the same dotnet publish; CI builds the image first), else
+# published here (so is the arm64 one when the image holds only this machine's platform, as image-current builds it); a published arm64 one is not ReadyToRun: crossgen for arm64 takes minutes here (DEVELOPERS.md).
 vm-modulus:
-	dotnet publish modulus -c Release -r $(RID) --self-contained -p:PublishSingleFile=true -nologo -o $(CURDIR)/.cache/vm/modulus
+	@if [ "$(RID)" = linux-x64 ] && command -v podman >/dev/null && [ "$$(podman image inspect --format '{{ index .Config.Labels "io.modulus.sources" }}' $(MODULUS_IMAGE) 2>/dev/null)" = "$$(bash .ci/images/modulus-image.sh --sources)" ]; then \
+	  IMAGE=$(MODULUS_IMAGE) bash .ci/extract-modulus.sh amd64 $(CURDIR)/.cache/vm/modulus; \
+	  IMAGE=$(MODULUS_IMAGE) bash .ci/extract-modulus.sh arm64 $(CURDIR)/.cache/vm/modulus-arm64 \
+	  || dotnet publish modulus -c Release -r linux-arm64 --self-contained -p:PublishSingleFile=true -p:PublishReadyToRun=false -nologo -o $(CURDIR)/.cache/vm/modulus-arm64; \
+	else \
+	  dotnet publish modulus -c Release -r $(RID) --self-contained -p:PublishSingleFile=true -nologo -o $(CURDIR)/.cache/vm/modulus; \
+	  dotnet publish modulus -c Release -r linux-arm64 --self-contained -p:PublishSingleFile=true -p:PublishReadyToRun=false -nologo -o $(CURDIR)/.cache/vm/modulus-arm64; \
+	fi
+	dotnet publish dev-builder -c Release -r $(RID) --self-contained -p:PublishSingleFile=true -nologo -o $(CURDIR)/.cache/vm/modulus
 
 payload:
 	rm -rf $(ARTIFACTS)/dev-builder && mkdir -p $(ARTIFACTS)
@@ -83,6 +101,31 @@ publish: payload
 clean:
 	rm -rf $(ARTIFACTS) .cache
 	dotnet clean Modulus.sln -nologo -v quiet
+
+container-prereqs:
+	@sh .ci/install-container-prereqs.sh
+
+# The image, built from modulus/Dockerfile by buildah for both platforms into one manifest list in this machine's
+# container storage, and saved as an OCI archive. Base images cannot be pulled here: local stand-ins are built from
+# Debian roots (.ci/images/bases.sh) and passed as SDK_IMAGE and RUNTIME_IMAGE; their defaults stay mcr.microsoft.com's.
+IMAGE_PLATFORMS ?= amd64 arm64
+image: container-prereqs
+	IMAGE=$(MODULUS_IMAGE) PLATFORMS="$(IMAGE_PLATFORMS)" bash .ci/images/modulus-image.sh
+
+# The image as `make image` builds it, built only when the sources it is made of changed since (or it is missing),
+# and then for this machine's platform only: what `make compiler-pod` and the tests run (CI builds both first).
+image-current: container-prereqs
+	@if [ "$$(podman image inspect --format '{{ index .Config.Labels "io.modulus.sources" }}' $(MODULUS_IMAGE) 2>/dev/null)" != "$$(bash .ci/images/modulus-image.sh --sources)" ]; then \
+	  $(MAKE) --no-print-directory image IMAGE_PLATFORMS=$$(podman info --format '{{.Host.Arch}}'); else echo "image: $(MODULUS_IMAGE) is built from these sources"; fi
+
+# Garden Linux's kmodbuild image, stood in for by Debian trixie (tests only; built once per machine, cached in .tools/images).
+kmodbuild-standin: container-prereqs
+	@bash tests/containers/kmodbuild-standin/build.sh all >/dev/null
+
+# The chart's compiler instance under podman (.ci/compiler-pod.sh says what each variable does).
+compiler-pod: prereqs container-prereqs image-current
+	KMODBUILD_IMAGE="$(KMODBUILD_IMAGE)" DRIVER_RUN="$(DRIVER_RUN)" DRIVER_VERSION="$(DRIVER_VERSION)" GARDENLINUX_VERSION="$(GARDENLINUX_VERSION)" \
+	  STORE="$(STORE)" VALUES="$(VALUES)" ARCH="$(ARCH)" DEBUG="$(DEBUG)" MODULUS_IMAGE="$(MODULUS_IMAGE)" bash .ci/compiler-pod.sh
 
 # Modulus beside its peers (docs/performance.md): the published binary, s3rver on loopback, a corpus of real .ko
 # and shared libraries. BENCH_MIB and BENCH_PAIRS size it; the table lands in .cache/bench/results.md.

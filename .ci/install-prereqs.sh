@@ -6,8 +6,11 @@ set -eu
 sudo_cmd=
 [ "$(id -u)" = 0 ] || sudo_cmd=sudo
 
-# Debian packages: kernel headers and a compiler for real kbuild, kmod for depmod/modinfo.
-packages="linux-headers-amd64 gcc make kmod tar gzip unzip qemu-system-x86 busybox-static cpio openssl tmux"
+# Debian packages: kernel headers and a compiler for real kbuild, kmod for depmod/modinfo, libc6-dev for the stand-in
+# driver's shared libraries and its static nvidia-smi (libc.a). xz-utils and zstd compress in-tree modules as
+# Garden Linux's are; qemu-system-arm boots the arm64 kernel, and gcc-aarch64-linux-gnu with libc6-dev-arm64-cross
+# builds the arm64 stand-in driver's nvidia-smi and libraries (the arm64 VM runs them).
+packages="linux-headers-amd64 gcc libc6-dev make kmod tar gzip unzip qemu-system-x86 busybox-static cpio openssl tmux xz-utils zstd qemu-system-arm gcc-aarch64-linux-gnu libc6-dev-arm64-cross"
 missing=
 for p in $packages; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -65,6 +68,24 @@ if [ ! -f "$vm/vmlinuz-$release" ] || [ ! -f "$vm/lib/modules/$release/modules.d
   mv "$vm/unpacked/lib/modules/$release" "$vm/lib/modules/$release"
   /sbin/depmod -b "$vm" "$release"
   rm -rf "$vm/unpacked" "$vm/deb"
+fi
+# Garden Linux-shaped node kernels: this one's modules as .ko.xz, trixie's 6.12 and arm64 (.ci/install-vm-kernels.sh).
+sh "$(dirname "$0")/install-vm-kernels.sh"
+
+# A second kernel's headers for the tests of compiling every kernel (tests/Modulus.Tests/Fixtures/KernelSysroot.cs):
+# Debian's cloud flavour of the installed release, unpacked below .tools/headers (not installed: the machine keeps
+# exactly one kernel's headers), its kbuild scripts link resolved to the installed linux-kbuild.
+cloud=$(echo "$release" | sed 's/-amd64$/-cloud-amd64/')
+headers="$tools/headers"
+if [ ! -f "$headers/usr/src/linux-headers-$cloud/include/generated/utsrelease.h" ]; then
+  echo "install-prereqs: fetching linux-headers-$cloud for the several-kernels tests"
+  rm -rf "$headers" && mkdir -p "$headers/deb"
+  (cd "$headers/deb" && apt-get download "linux-headers-$cloud" >/dev/null 2>&1 || { $sudo_cmd apt-get update -qq && apt-get download "linux-headers-$cloud"; })
+  dpkg-deb -x "$headers"/deb/linux-headers-"$cloud"_*.deb "$headers"
+  rm -rf "$headers/deb"
+  kbuild=$(readlink "$headers/usr/src/linux-headers-$cloud/scripts" | sed -n 's|^\.\./\.\./lib/\([^/]*\)/scripts$|\1|p')
+  [ -n "$kbuild" ] && [ -d "/usr/lib/$kbuild" ] || { echo "install-prereqs: linux-headers-$cloud's scripts link names no installed linux-kbuild" >&2; exit 1; }
+  mkdir -p "$headers/usr/lib" && ln -s "/usr/lib/$kbuild" "$headers/usr/lib/$kbuild"
 fi
 
 echo "install-prereqs: ready (kernel headers $(ls -d /usr/src/linux-headers-*/include/generated/utsrelease.h | cut -d/ -f4), s3rver $(sed -n 's/.*"version": "\(.*\)".*/\1/p' "$tools/node_modules/s3rver/package.json"))"
