@@ -1,9 +1,11 @@
 using System.CommandLine;
 using Modulus.Core.Errors;
 using Modulus.Core.Logging;
+using Modulus.Core.Native;
 using Modulus.DevBuilder.Serve;
 
-var root = new RootCommand("dev-builder: builds kernel modules for modulus in the dev container") { ServeCommand.Create() };
+ProcessUmask.SetDefault();
+var root = new RootCommand("dev-builder: builds kernel modules for modulus in the dev container") { ServeCommand.Create(Environment.GetEnvironmentVariable) };
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)
 {

@@ -1,16 +1,15 @@
 namespace Modulus.Core.Artifacts;
 
-/// <summary>What identifies one artifact: driver, version, module type, arch, Garden Linux version, kernel.</summary>
-public sealed record ArtifactKey(string Name, string Version, string ModuleType, string Arch, string GardenlinuxVersion, string KernelRelease)
+/// <summary>
+/// What identifies one artifact: driver, version, module type, arch, Garden Linux version, kernel. Where it lives
+/// is the store layout's business (<c>Storage/StoreLayout</c>) and the host cache's (<c>Cache/HostCache</c>).
+/// </summary>
+public sealed record ArtifactKey(string Name, string Version, ModuleType ModuleType, string Arch, string GardenlinuxVersion, string KernelRelease)
 {
     /// <summary><c>nvidia-550.127.08-proprietary-amd64</c></summary>
-    public string ArtifactName => $"{Name}-{Version}-{ModuleType}-{Arch}";
+    public string ArtifactName => $"{Name}-{Version}-{ModuleType.Name()}-{Arch}";
 
-    /// <summary>Directory in the host cache, relative to the cache root: <c>&lt;gl&gt;/&lt;kernel&gt;/&lt;artifact&gt;</c>.</summary>
-    public string CachePath => Path.Combine(GardenlinuxVersion, KernelRelease, ArtifactName);
-
-    /// <summary>Key prefix in a store, relative to the store prefix: <c>gardenlinux-&lt;gl&gt;/&lt;kernel&gt;/&lt;artifact&gt;</c>.</summary>
-    public string StorePath => $"gardenlinux-{GardenlinuxVersion}/{KernelRelease}/{ArtifactName}";
+    public DriverKind Kind => DriverKinds.Of(Name);
 
     public override string ToString() => $"{ArtifactName} for Garden Linux {GardenlinuxVersion}, kernel {KernelRelease}";
 }

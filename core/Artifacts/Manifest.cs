@@ -3,7 +3,14 @@ namespace Modulus.Core.Artifacts;
 /// <summary>manifest.json: what an artifact holds and how it was built (docs/manifest.md).</summary>
 public sealed record Manifest
 {
-    public const int CurrentSchemaVersion = 1;
+    /// <summary>
+    /// 2: libraries in <c>usr/lib/&lt;triplet&gt;/</c>, firmware in <c>lib/firmware/</c> (<see cref="ArtifactLayout"/>); every
+    /// symlink relative and inside the artifact. 1: libraries in <c>lib/</c>, firmware in <c>firmware/</c>.
+    /// </summary>
+    public const int CurrentSchemaVersion = 2;
+
+    /// <summary>The oldest schema this modulus still reads (and installs).</summary>
+    public const int OldestSchemaVersion = 1;
     public const string FileName = "manifest.json";
 
     public int SchemaVersion { get; init; } = CurrentSchemaVersion;
@@ -31,7 +38,7 @@ public sealed record Manifest
     public ArtifactKey Key => new(Driver.Name, Driver.Version, Driver.ModuleType, Arch, GardenlinuxVersion, KernelRelease);
 }
 
-public sealed record DriverInfo(string Name, string Version, string ModuleType, string Kind);
+public sealed record DriverInfo(string Name, string Version, ModuleType ModuleType, DriverKind Kind);
 
 public sealed record BlobInfo(string Key, string Sha256, long Size, string Compression);
 

@@ -20,13 +20,25 @@ public static class ManifestFile
             throw new InvalidDataException($"{source} is not a valid manifest: {e.Message}", e);
         }
 
-        return manifest switch
+        if (manifest is null)
         {
-            null => throw new InvalidDataException($"{source} is empty"),
-            { SchemaVersion: not Manifest.CurrentSchemaVersion } => throw new InvalidDataException(
-                $"{source} has schema version {manifest.SchemaVersion}; this modulus reads version {Manifest.CurrentSchemaVersion}"),
-            _ => manifest,
-        };
+            throw new InvalidDataException($"{source} is empty");
+        }
+
+        if (manifest.SchemaVersion is < Manifest.OldestSchemaVersion or > Manifest.CurrentSchemaVersion)
+        {
+            throw new InvalidDataException(
+                $"{source} has schema version {manifest.SchemaVersion}; this modulus reads versions {Manifest.OldestSchemaVersion} to {Manifest.CurrentSchemaVersion}" +
+                (manifest.SchemaVersion > Manifest.CurrentSchemaVersion ? ": it was written by a newer modulus, so use that one (or newer) to read it" : string.Empty));
+        }
+
+        if (ArtifactLinks.FindProblem(manifest.Files) is { } link)
+        {
+            throw new InvalidDataException(
+                $"{source} is refused: {link}. An artifact holds only relative symlinks that stay inside it (docs/manifest.md); rebuild it with this modulus");
+        }
+
+        return manifest;
     }
 
     public static async Task<Manifest> ReadAsync(string directory, CancellationToken cancellationToken)
@@ -37,19 +49,8 @@ public static class ManifestFile
 
     public static async Task WriteAsync(string directory, Manifest manifest, CancellationToken cancellationToken)
     {
-        var path = Path.Combine(directory, Manifest.FileName);
-
-        // A fresh name created with O_EXCL, never through an existing file or link; rename(2) then replaces the
-        // name manifest.json itself, a symlink included, without following it.
-        var temp = Path.Combine(directory, $".{Manifest.FileName}.{Guid.NewGuid():N}.tmp");
-        await using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-        {
-            await stream.WriteAsync(Serialize(manifest), cancellationToken);
-            await stream.FlushAsync(cancellationToken);
-            stream.Flush(flushToDisk: true);
-        }
-
-        File.Move(temp, path, overwrite: true);
+        // A fresh temp name created with O_EXCL, then rename(2) over the name manifest.json itself, a symlink included.
+        await Files.AtomicFile.WriteAllBytesAsync(Path.Combine(directory, Manifest.FileName), Serialize(manifest), cancellationToken);
     }
 
     /// <summary>

@@ -16,6 +16,9 @@ public sealed record BuildProvenance
 
     public required string KernelSource { get; init; }
 
+    /// <summary>The compiler the headers named and the build used (<c>--version</c>'s first line), e.g. a cross compiler.</summary>
+    public string? Compiler { get; init; }
+
     public bool ModulesStripped { get; init; }
 
     public long ModuleBytesBeforeStrip { get; init; }

@@ -31,7 +31,7 @@ public sealed record BuildSpec
     /// <summary>Private key (PEM) that signs every module for Secure Boot, as the dev container sees it; with <see cref="SigningCert"/>.</summary>
     public string? SigningKey { get; init; }
 
-    /// <summary>The X.509 certificate (PEM or DER) of <see cref="SigningKey"/>; nodes must trust it (MOK, db).</summary>
+    /// <summary>The X.509 certificate (PEM or DER) of <see cref="SigningKey"/>; nodes' kernels must trust it for modules (built in, or a MOK where shim boots them; docs/install.md).</summary>
     public string? SigningCert { get; init; }
 
     /// <summary>Name of the output directory below dev-builder's out dir.</summary>

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Modulus.Core.Native;
 
 namespace Modulus.Core.Pipes;
 
@@ -28,9 +29,9 @@ public sealed unsafe class FifoEnd : IDisposable
         }
 
         var errno = Marshal.GetLastPInvokeError();
-        if (errno != NativeFifo.EEXIST)
+        if (errno != Errno.EEXIST)
         {
-            throw new IOException($"cannot create the named pipe {path}: {NativeFifo.Describe(errno)}");
+            throw new IOException($"cannot create the named pipe {path}: {Errno.Describe(errno)}");
         }
 
         if (!FileType.IsFifo(path))
@@ -49,7 +50,7 @@ public sealed unsafe class FifoEnd : IDisposable
         var fd = NativeFifo.Open(path, flags);
         if (fd < 0)
         {
-            throw new IOException($"cannot open the named pipe {path} for reading: {NativeFifo.Describe(Marshal.GetLastPInvokeError())}");
+            throw new IOException($"cannot open the named pipe {path} for reading: {Errno.Describe(Marshal.GetLastPInvokeError())}");
         }
 
         return new FifoEnd(fd, path);
@@ -65,9 +66,9 @@ public sealed unsafe class FifoEnd : IDisposable
         }
 
         var errno = Marshal.GetLastPInvokeError();
-        return errno == NativeFifo.ENXIO
+        return errno == Errno.ENXIO
             ? null
-            : throw new IOException($"cannot open the named pipe {path} for writing: {NativeFifo.Describe(errno)}");
+            : throw new IOException($"cannot open the named pipe {path} for writing: {Errno.Describe(errno)}");
     }
 
     /// <summary>
@@ -101,12 +102,12 @@ public sealed unsafe class FifoEnd : IDisposable
                 }
 
                 var errno = Marshal.GetLastPInvokeError();
-                if (errno is NativeFifo.EAGAIN or NativeFifo.EINTR)
+                if (errno is Errno.EAGAIN or Errno.EINTR)
                 {
                     continue;
                 }
 
-                throw new IOException($"reading the named pipe {Path} failed: {NativeFifo.Describe(errno)}");
+                throw new IOException($"reading the named pipe {Path} failed: {Errno.Describe(errno)}");
             }
         }
     }
@@ -131,14 +132,14 @@ public sealed unsafe class FifoEnd : IDisposable
             }
 
             var errno = Marshal.GetLastPInvokeError();
-            if (errno == NativeFifo.EPIPE)
+            if (errno == Errno.EPIPE)
             {
                 throw new PipeClosedException($"nobody reads the named pipe {Path} any more (EPIPE)");
             }
 
-            if (errno is not (NativeFifo.EAGAIN or NativeFifo.EINTR))
+            if (errno is not (Errno.EAGAIN or Errno.EINTR))
             {
-                throw new IOException($"writing the named pipe {Path} failed: {NativeFifo.Describe(errno)}");
+                throw new IOException($"writing the named pipe {Path} failed: {Errno.Describe(errno)}");
             }
 
             var remaining = deadline - DateTime.UtcNow;
@@ -168,7 +169,7 @@ public sealed unsafe class FifoEnd : IDisposable
         if (rc < 0)
         {
             var errno = Marshal.GetLastPInvokeError();
-            return errno == NativeFifo.EINTR ? (short)0 : throw new IOException($"poll on {Path} failed: {NativeFifo.Describe(errno)}");
+            return errno == Errno.EINTR ? (short)0 : throw new IOException($"poll on {Path} failed: {Errno.Describe(errno)}");
         }
 
         return rc == 0 ? (short)0 : pfd.Revents;

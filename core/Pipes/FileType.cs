@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Modulus.Core.Native;
 
 namespace Modulus.Core.Pipes;
 
@@ -15,7 +16,7 @@ internal static unsafe partial class FileType
         var buffer = stackalloc byte[256];
         if (Stat(path, buffer) != 0)
         {
-            throw new IOException($"cannot stat {path}: {NativeFifo.Describe(Marshal.GetLastPInvokeError())}");
+            throw new IOException($"cannot stat {path}: {Errno.Describe(Marshal.GetLastPInvokeError())}");
         }
 
         return (*(uint*)(buffer + modeOffset) & S_IFMT) == S_IFIFO;

@@ -11,12 +11,6 @@ internal static unsafe partial class NativeFifo
     public const int O_NONBLOCK = 0x800;
     public const int O_CLOEXEC = 0x80000;
 
-    public const int EINTR = 4;
-    public const int ENXIO = 6;
-    public const int EAGAIN = 11;
-    public const int EEXIST = 17;
-    public const int EPIPE = 32;
-
     public const short POLLIN = 0x1;
     public const short POLLOUT = 0x4;
     public const short POLLERR = 0x8;
@@ -47,6 +41,4 @@ internal static unsafe partial class NativeFifo
 
     [LibraryImport("libc", EntryPoint = "poll", SetLastError = true)]
     public static partial int Poll(PollFd* fds, nuint count, int timeoutMs);
-
-    public static string Describe(int errno) => Marshal.GetPInvokeErrorMessage(errno) + $" (errno {errno})";
 }

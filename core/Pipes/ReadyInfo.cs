@@ -31,4 +31,10 @@ public sealed record KernelHeaders(string Release, string Path)
     public string? Source { get; init; }
 
     public string SourceOrPath => Source ?? Path;
+
+    /// <summary>
+    /// The architecture the headers build for (<c>amd64</c>, <c>arm64</c>), from their <c>.config</c>; may differ from
+    /// the dev container's (cross headers). Null in ready files of older dev-builders.
+    /// </summary>
+    public string? Arch { get; init; }
 }

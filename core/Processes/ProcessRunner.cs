@@ -159,6 +159,11 @@ public sealed class ProcessRunner(ILogger<ProcessRunner> logger) : IProcessRunne
             .WithWorkingDirectory(spec.WorkingDirectory ?? Directory.GetCurrentDirectory())
             .WithEnvironmentVariables(variables =>
             {
+                foreach (var secret in ProcessSpec.SecretVariables)
+                {
+                    variables.Set(secret, null); // no child Modulus starts needs the store's credentials
+                }
+
                 foreach (var (name, value) in spec.Environment)
                 {
                     variables.Set(name, value); // null removes it

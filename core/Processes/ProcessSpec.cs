@@ -5,7 +5,13 @@ public sealed record ProcessSpec(string Program, IReadOnlyList<string> Arguments
 {
     public string? WorkingDirectory { get; init; }
 
-    /// <summary>Variables set (or, with a null value, removed) on top of the inherited environment.</summary>
+    /// <summary>
+    /// Variables no child inherits: the S3 credentials (make, a driver's .run under --local-builder, nvidia-smi and
+    /// ldconfig need none of them). A spec that needs one sets it in <see cref="Environment"/>.
+    /// </summary>
+    public static readonly IReadOnlyList<string> SecretVariables = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"];
+
+    /// <summary>Variables set (or, with a null value, removed) on top of the inherited environment, which never carries <see cref="SecretVariables"/>.</summary>
     public IReadOnlyDictionary<string, string?> Environment { get; init; } = new Dictionary<string, string?>();
 
     /// <summary>Throw <see cref="CommandFailedException"/> on a non-zero exit code.</summary>

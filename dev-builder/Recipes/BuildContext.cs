@@ -14,6 +14,9 @@ internal sealed record BuildContext(
 {
     public string ModulesDir => Path.Combine(OutputDir, "lib", "modules", Kernel.Release);
 
+    /// <summary>The compiler the headers name, and ARCH and CROSS_COMPILE where they are for another architecture.</summary>
+    public required KernelToolchain Toolchain { get; init; }
+
     /// <summary>The source the recipe built from, once fetched.</summary>
     public FetchedSource? Source { get; set; }
 

@@ -17,6 +17,12 @@ internal sealed class Builder(IEnumerable<IBuildRecipe> recipes, KernelHeadersLo
         var recipe = recipes.FirstOrDefault(r => r.Kind == spec.Kind)
             ?? throw new ModulusException($"unknown driver kind '{spec.Kind}'; dev-builder knows {string.Join(", ", recipes.Select(r => r.Kind))}", ExitCodes.InvalidInput);
         var kernel = headers.Select(spec.KernelRelease);
+        if (kernel.Arch is { } headersArch && headersArch != spec.Arch)
+        {
+            throw new ModulusException($"the headers of kernel {kernel.Release} build {headersArch} modules, but the request is for {spec.Arch}; pass --arch {headersArch}, or the kernel of {spec.Arch} headers", ExitCodes.InvalidInput);
+        }
+
+        var toolchain = KernelToolchain.For(kernel, KernelToolchain.MachineArch);
         var final = Path.Combine(paths.OutDir, spec.Job);
         var partial = CmdDir.PartialJobDir(paths.OutDir, spec.Job);
         var work = Path.Combine(paths.WorkDir, spec.Job);
@@ -28,12 +34,13 @@ internal sealed class Builder(IEnumerable<IBuildRecipe> recipes, KernelHeadersLo
         var stopwatch = Stopwatch.StartNew();
         using var scope = logger.BeginScope(new Dictionary<string, object> { ["Job"] = spec.Job, ["Driver"] = spec.Name, ["DriverVersion"] = spec.Version, ["Kernel"] = kernel.Release });
         say($"building {spec.Kind} {spec.Name} {spec.Version} ({spec.ModuleType}, {spec.Arch}) for kernel {kernel.Release} with headers {kernel.Path}" +
-            (kernel.SourceOrPath != kernel.Path ? $" (source {kernel.Source})" : string.Empty));
+            (kernel.SourceOrPath != kernel.Path ? $" (source {kernel.Source})" : string.Empty) +
+            (toolchain.Cross ? $", cross-compiling with {toolchain.Compiler} (ARCH={toolchain.MakeVariables[0][5..]} CROSS_COMPILE={toolchain.CrossCompile})" : string.Empty));
         try
         {
             Directory.CreateDirectory(partial);
             Directory.CreateDirectory(work);
-            var context = new BuildContext(spec, kernel, work, partial, onOutput, say);
+            var context = new BuildContext(spec, kernel, work, partial, onOutput, say) { Toolchain = toolchain };
             await recipe.BuildAsync(context, cancellationToken);
             var (before, after) = await steps.StripModulesAsync(context, cancellationToken);
             var signer = await steps.SignModulesAsync(context, cancellationToken);
@@ -45,6 +52,7 @@ internal sealed class Builder(IEnumerable<IBuildRecipe> recipes, KernelHeadersLo
                 DriverSourceSha256 = context.Source?.Sha256,
                 KernelHeaders = kernel.Path,
                 KernelSource = kernel.SourceOrPath,
+                Compiler = await steps.CompilerVersionAsync(toolchain.Compiler, cancellationToken),
                 ModulesStripped = !spec.KeepDebugInfo,
                 ModuleBytesBeforeStrip = before,
                 ModuleBytes = signer is null ? after : Directory.GetFiles(Path.Combine(final, "lib", "modules", kernel.Release), "*.ko", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length),

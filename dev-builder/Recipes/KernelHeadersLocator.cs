@@ -39,7 +39,7 @@ internal sealed partial class KernelHeadersLocator(string sysroot)
         }
 
         return [.. found.OrderBy(p => p.Key, StringComparer.Ordinal)
-            .Select(p => new KernelHeaders(p.Key, p.Value) { Source = FindSource(p.Key, p.Value) })];
+            .Select(p => new KernelHeaders(p.Key, p.Value) { Source = FindSource(p.Key, p.Value), Arch = ReadArch(p.Value) })];
     }
 
     /// <summary>The headers for <paramref name="release"/>, or the only ones there are when it is null.</summary>
@@ -119,6 +119,29 @@ internal sealed partial class KernelHeadersLocator(string sysroot)
         return Path.IsPathRooted(target)
             ? Path.Combine(sysroot, target.TrimStart('/'))
             : Path.GetFullPath(Path.Combine(Path.GetDirectoryName(link)!, target));
+    }
+
+    /// <summary>The Debian architecture the headers' <c>.config</c> builds for; null where it has none or another one.</summary>
+    public static string? ReadArch(string headers)
+    {
+        var config = Path.Combine(headers, ".config");
+        if (!File.Exists(config))
+        {
+            return null;
+        }
+
+        foreach (var line in File.ReadLines(config))
+        {
+            switch (line)
+            {
+                case "CONFIG_X86_64=y":
+                    return "amd64";
+                case "CONFIG_ARM64=y":
+                    return "arm64";
+            }
+        }
+
+        return null;
     }
 
     private static string? ReadRelease(string headers)

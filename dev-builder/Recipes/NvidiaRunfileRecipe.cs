@@ -6,9 +6,10 @@ namespace Modulus.DevBuilder.Recipes;
 
 /// <summary>
 /// NVIDIA's <c>NVIDIA-Linux-&lt;arch&gt;-&lt;version&gt;.run</c>: extract it, build <c>kernel-open/</c> or <c>kernel/</c>
-/// against the headers, and collect modules, userspace programs, libraries with soname links, and GSP firmware.
+/// against the headers, and collect modules, userspace programs, libraries with soname links, and GSP firmware in
+/// the layout NVIDIA's container toolkit and GPU Operator validator search (<see cref="ArtifactLayout"/>, docs/manifest.md).
 /// </summary>
-internal sealed partial class NvidiaRunfileRecipe(SourceFetcher fetcher, RecipeSteps steps) : IBuildRecipe
+internal sealed partial class NvidiaRunfileRecipe(SourceFetcher fetcher, RecipeSteps steps, RunfileExtractions extractions) : IBuildRecipe
 {
     private static readonly string[] Programs =
         ["nvidia-smi", "nvidia-modprobe", "nvidia-persistenced", "nvidia-debugdump", "nvidia-cuda-mps-control", "nvidia-cuda-mps-server"];
@@ -32,17 +33,19 @@ internal sealed partial class NvidiaRunfileRecipe(SourceFetcher fetcher, RecipeS
             RequireMakeself(runfile, context.Source.Source);
         }
 
-        var extracted = Path.Combine(context.WorkDir, "extract");
-        await steps.RunQuietlyAsync(context, "sh", [runfile, "-x", "--target", extracted], $"extracting {Path.GetFileName(runfile)}", cancellationToken);
-
-        var kernelDir = Path.Combine(extracted, spec.ModuleType == "open" ? "kernel-open" : "kernel");
-        if (!Directory.Exists(kernelDir))
+        var extracted = await extractions.ExtractAsync(context, runfile, context.Source.Sha256!, cancellationToken);
+        var tree = Path.Combine(extracted, spec.ModuleType == "open" ? "kernel-open" : "kernel");
+        if (!Directory.Exists(tree))
         {
             throw new ModulusException(
-                $"{Path.GetFileName(runfile)} has no {Path.GetFileName(kernelDir)}/ directory, so it cannot build {spec.ModuleType} modules" +
+                $"{Path.GetFileName(runfile)} has no {Path.GetFileName(tree)}/ directory, so it cannot build {spec.ModuleType} modules" +
                 (spec.ModuleType == "open" ? " (open modules need driver 515 or later); use --module-type proprietary" : string.Empty),
                 ExitCodes.InvalidInput);
         }
+
+        // Build in a copy: make writes its objects into the tree, and the next kernel builds from the same extraction.
+        var kernelDir = Path.Combine(context.WorkDir, Path.GetFileName(tree));
+        RecipeSteps.CopyTree(tree, kernelDir);
 
         // NVIDIA's Makefile takes the source tree as SYSSRC and the build tree as SYSOUT; with split headers
         // (Debian, Garden Linux's kmodbuild) SYSSRC alone makes its conftest miss the source headers (stdarg.h).
@@ -50,15 +53,16 @@ internal sealed partial class NvidiaRunfileRecipe(SourceFetcher fetcher, RecipeS
         // NVIDIA links its modules at the top of kernel-open/ or kernel/; below it is fine too.
         RecipeSteps.CollectModules(context, kernelDir, SearchOption.AllDirectories);
 
-        var programs = CollectPrograms(context, extracted);
-        var libraries = CollectLibraries(context, extracted);
+        var layout = ArtifactLayout.Current(spec.Arch);
+        var programs = CollectPrograms(context, extracted, Path.Combine(context.OutputDir, layout.Programs));
+        var libraries = CollectLibraries(context, extracted, Path.Combine(context.OutputDir, layout.Libraries));
         if (programs == 0 && libraries == 0)
         {
             context.Warn($"{Path.GetFileName(runfile)} carries no userspace (no nvidia-smi, no lib*.so.{spec.Version}): the artifact has kernel modules only, " +
                 "and install cannot validate the driver with nvidia-smi. Use NVIDIA's full .run package to ship the userspace too.");
         }
 
-        CollectFirmware(context, extracted);
+        CollectFirmware(context, extracted, Path.Combine(context.OutputDir, layout.Firmware));
         await steps.DepmodAsync(context, cancellationToken);
     }
 
@@ -85,7 +89,7 @@ internal sealed partial class NvidiaRunfileRecipe(SourceFetcher fetcher, RecipeS
         }
     }
 
-    private static int CollectPrograms(BuildContext context, string extracted)
+    private static int CollectPrograms(BuildContext context, string extracted, string bin)
     {
         var count = 0;
         foreach (var program in Programs)
@@ -93,7 +97,7 @@ internal sealed partial class NvidiaRunfileRecipe(SourceFetcher fetcher, RecipeS
             var source = Path.Combine(extracted, program);
             if (File.Exists(source))
             {
-                RecipeSteps.CopyFile(source, Path.Combine(context.OutputDir, "bin", program));
+                RecipeSteps.CopyFile(source, Path.Combine(bin, program));
                 count++;
             }
         }
@@ -101,10 +105,13 @@ internal sealed partial class NvidiaRunfileRecipe(SourceFetcher fetcher, RecipeS
         return count;
     }
 
-    /// <summary><c>lib*.so.&lt;version&gt;</c> and a link from each library's DT_SONAME to it, as ldconfig would make.</summary>
-    private static int CollectLibraries(BuildContext context, string extracted)
+    /// <summary>
+    /// <c>lib*.so.&lt;version&gt;</c> and a link from each library's DT_SONAME to it in the same directory (a relative
+    /// link, as ldconfig would make): NVIDIA's tools find the driver's version from <c>libcuda.so.&lt;version&gt;</c>
+    /// and load <c>libnvidia-ml.so.1</c> by its soname.
+    /// </summary>
+    private static int CollectLibraries(BuildContext context, string extracted, string lib)
     {
-        var lib = Path.Combine(context.OutputDir, "lib");
         var suffix = ".so." + context.Spec.Version;
         var count = 0;
         foreach (var source in Directory.EnumerateFiles(extracted, "lib*" + suffix).Order(StringComparer.Ordinal))
@@ -122,7 +129,8 @@ internal sealed partial class NvidiaRunfileRecipe(SourceFetcher fetcher, RecipeS
         return count;
     }
 
-    private static void CollectFirmware(BuildContext context, string extracted)
+    /// <summary>GSP firmware as <c>&lt;firmware root&gt;/nvidia/&lt;version&gt;/gsp_*.bin</c>, where the kernel and NVIDIA's tools look for it.</summary>
+    private static void CollectFirmware(BuildContext context, string extracted, string root)
     {
         var firmware = Path.Combine(extracted, "firmware");
         if (!Directory.Exists(firmware))
@@ -132,7 +140,7 @@ internal sealed partial class NvidiaRunfileRecipe(SourceFetcher fetcher, RecipeS
 
         foreach (var blob in Directory.EnumerateFiles(firmware, "gsp_*.bin"))
         {
-            RecipeSteps.CopyFile(blob, Path.Combine(context.OutputDir, "firmware", "nvidia", context.Spec.Version, Path.GetFileName(blob)));
+            RecipeSteps.CopyFile(blob, Path.Combine(root, "nvidia", context.Spec.Version, Path.GetFileName(blob)));
         }
     }
 

@@ -39,9 +39,9 @@ internal sealed class RecipeSteps(IProcessRunner runner)
         }
     }
 
-    /// <summary>make with one job per core.</summary>
+    /// <summary>make with one job per core, and the headers' ARCH and CROSS_COMPILE for a cross build.</summary>
     public Task<ProcessResult> MakeAsync(BuildContext context, IEnumerable<string> arguments, CancellationToken cancellationToken) =>
-        RunAsync(context, "make", [$"-j{Environment.ProcessorCount}", .. arguments], cancellationToken);
+        RunAsync(context, "make", [$"-j{Environment.ProcessorCount}", .. arguments, .. context.Toolchain.MakeVariables], cancellationToken);
 
     /// <summary>Copies the built modules into <c>lib/modules/&lt;kernel&gt;/</c>; none at all is an error.</summary>
     public static void CollectModules(BuildContext context, string buildDir, SearchOption search)
@@ -81,7 +81,9 @@ internal sealed class RecipeSteps(IProcessRunner runner)
             return (before, before);
         }
 
-        await RunAsync(context, StripLocations.FirstOrDefault(File.Exists) ?? "strip", ["--strip-debug", .. modules], cancellationToken);
+        // A cross build's modules need the cross binutils' strip: the machine's knows only its own architecture.
+        var strip = context.Toolchain.Cross ? context.Toolchain.Tool("strip") : StripLocations.FirstOrDefault(File.Exists) ?? "strip";
+        await RunAsync(context, strip, ["--strip-debug", .. modules], cancellationToken);
         var after = Total();
         context.Say($"stripped debug info from {modules.Count} module(s): {Mebibytes(before)} -> {Mebibytes(after)}");
         return (before, after);
@@ -152,6 +154,26 @@ internal sealed class RecipeSteps(IProcessRunner runner)
         catch (ModulusException e) when (e is not CommandFailedException)
         {
             context.Say($"depmod is not available ({e.Message}); the artifact carries no modules.dep, which install does not need");
+        }
+    }
+
+    /// <summary>The first line of <c><paramref name="compiler"/> --version</c>; null where it is not on the PATH or fails.</summary>
+    public async Task<string?> CompilerVersionAsync(string compiler, CancellationToken cancellationToken)
+    {
+        if (KernelToolchain.FindOnPath(compiler) is null)
+        {
+            return null;
+        }
+
+        var first = string.Empty;
+        try
+        {
+            await runner.RunAsync(new ProcessSpec(compiler, ["--version"]), line => first = first.Length == 0 ? line.Text : first, cancellationToken);
+            return first.Length == 0 ? null : first;
+        }
+        catch (ModulusException)
+        {
+            return null;
         }
     }
 

@@ -2,6 +2,7 @@ using System.Reflection;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Modulus.Core.Errors;
+using Modulus.Core.Files;
 using Modulus.Core.Pipes;
 using Modulus.Core.Processes;
 using Modulus.DevBuilder.Recipes;
@@ -207,13 +208,11 @@ internal sealed partial class PipeServer(ServeOptions options, Builder builder, 
             Pid = Environment.ProcessId,
             Kernels = headers.Discover(),
             Compiler = await CompilerVersionAsync(cancellationToken),
-            Image = Environment.GetEnvironmentVariable("MODULUS_BUILDER_IMAGE"),
+            Image = options.BuilderImage,
             HeartbeatIntervalSeconds = options.HeartbeatInterval.TotalSeconds,
             StartedAt = DateTimeOffset.UtcNow,
         };
-        var temp = cmd.ReadyFile + ".tmp";
-        await File.WriteAllTextAsync(temp, JsonSerializer.Serialize(ready, ProtocolJson.Indented), cancellationToken);
-        File.Move(temp, cmd.ReadyFile, overwrite: true);
+        await AtomicFile.WriteAllBytesAsync(cmd.ReadyFile, JsonSerializer.SerializeToUtf8Bytes(ready, ProtocolJson.Indented), cancellationToken);
         logger.LogInformation("dev-builder {Version} serves {CmdDir}; kernels: {Kernels}; compiler: {Compiler}",
             Version, cmd.Path, string.Join(", ", ready.Kernels.Select(k => k.Release)), ready.Compiler);
     }

@@ -12,7 +12,8 @@ namespace Modulus.DevBuilder.Serve;
 /// <summary><c>dev-builder serve</c>: the pipe server on the generic host.</summary>
 internal static class ServeCommand
 {
-    public static Command Create()
+    /// <summary>The command; <paramref name="getVariable"/> is the process environment (tests pass another).</summary>
+    public static Command Create(Func<string, string?> getVariable)
     {
         var cmdDir = new Option<string>("--cmd-dir") { Description = "Directory with the FIFOs shared with modulus", Required = true };
         var outDir = new Option<string>("--out-dir") { Description = "Where finished builds land (the shared cache's build/ dir)", Required = true };
@@ -32,6 +33,7 @@ internal static class ServeCommand
                 ParentPid = result.GetValue(parentPid),
                 HeartbeatInterval = TimeSpan.FromSeconds(Math.Max(0.05, result.GetValue(heartbeat))),
                 Sysroot = result.GetValue(sysroot)!,
+                BuilderImage = getVariable("MODULUS_BUILDER_IMAGE") is { Length: > 0 } image ? image : null,
             };
             return RunAsync(options, cancellationToken);
         });
@@ -67,6 +69,7 @@ internal static class ServeCommand
         builder.Services.AddSingleton(new HttpClient { Timeout = TimeSpan.FromMinutes(30) });
         builder.Services.AddSingleton<SourceFetcher>();
         builder.Services.AddSingleton<RecipeSteps>();
+        builder.Services.AddSingleton<RunfileExtractions>();
         builder.Services.AddSingleton<IBuildRecipe, NvidiaRunfileRecipe>();
         builder.Services.AddSingleton<IBuildRecipe, KbuildRecipe>();
         builder.Services.AddSingleton<Builder>();

@@ -17,6 +17,9 @@ internal sealed record ServeOptions
 
     public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>The image this dev container runs (MODULUS_BUILDER_IMAGE, set by the chart), for the ready file and manifests.</summary>
+    public string? BuilderImage { get; init; }
+
     /// <summary>Root below which kernel headers are looked up; "/" but in tests.</summary>
     public string Sysroot { get; init; } = "/";
 }
