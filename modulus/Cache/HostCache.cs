@@ -11,6 +11,7 @@ internal sealed class HostCache(string root)
 {
     public const string StagingName = ".staging";
     public const string BuildName = "build";
+    public const string LastInstallName = "last-install.json";
 
     public string Root { get; } = root;
 
@@ -18,7 +19,10 @@ internal sealed class HostCache(string root)
 
     public string Build => Path.Combine(Root, BuildName);
 
-    public string EntryPath(ArtifactKey key) => Path.Combine(Root, key.CachePath);
+    /// <summary>The outcome of the last install on this node (<c>Install/InstallState</c>).</summary>
+    public string LastInstall => Path.Combine(Root, LastInstallName);
+
+    public string EntryPath(ArtifactKey key) => Path.Combine(Root, key.GardenlinuxVersion, key.KernelRelease, key.ArtifactName);
 
     /// <summary>
     /// Every entry directory (three levels below the root, outside <c>.staging</c>, <c>build</c> and other dot
@@ -31,13 +35,45 @@ internal sealed class HostCache(string root)
             return [];
         }
 
-        return [.. Directory.EnumerateDirectories(Root)
+        // Only real directories: a link planted at any level (the cache is a hostPath other pods may write) is not
+        // an entry, so nothing that lists, prunes or verifies entries ever reaches through it.
+        return [.. RealDirectories(Root)
             .Where(gl => Path.GetFileName(gl) is var name && !name.StartsWith('.') && name != BuildName)
-            .SelectMany(Directory.EnumerateDirectories)
-            .SelectMany(Directory.EnumerateDirectories)
+            .SelectMany(RealDirectories)
+            .SelectMany(RealDirectories)
             .Select(dir => new CacheEntry(Path.GetRelativePath(Root, dir), dir))
             .OrderBy(e => e.Name, StringComparer.Ordinal)];
     }
+
+    /// <summary>
+    /// The symbolic links on the way from the root to <paramref name="path"/> (<paramref name="path"/> included, the
+    /// root itself not), outermost first: names in the cache that Modulus did not make and must not follow.
+    /// </summary>
+    public IReadOnlyList<(string Path, string Target)> LinksOnTheWayTo(string path)
+    {
+        var relative = System.IO.Path.GetRelativePath(Root, path);
+        if (relative == "." || relative.StartsWith("..", StringComparison.Ordinal) || System.IO.Path.IsPathRooted(relative))
+        {
+            return [];
+        }
+
+        var links = new List<(string, string)>();
+        var current = Root;
+        foreach (var part in relative.Split('/', StringSplitOptions.RemoveEmptyEntries))
+        {
+            current = System.IO.Path.Combine(current, part);
+            if (new FileInfo(current).LinkTarget is { } target)
+            {
+                links.Add((current, target));
+                break; // what lies beyond a link is not in the cache
+            }
+        }
+
+        return links;
+    }
+
+    private static IEnumerable<string> RealDirectories(string directory) =>
+        Directory.EnumerateDirectories(directory).Where(d => new DirectoryInfo(d).LinkTarget is null);
 }
 
 /// <summary>One cache entry: <c>&lt;gl&gt;/&lt;kernel&gt;/&lt;artifact&gt;</c> and its directory.</summary>

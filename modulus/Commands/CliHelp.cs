@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Help;
 using System.CommandLine.Invocation;
+using Modulus.Commands.Options;
 
 namespace Modulus.Commands;
 
@@ -42,7 +43,8 @@ internal static class CliHelp
         {
             foreach (var option in command.Options.Where(o => o is not HelpOption))
             {
-                option.Description = $"{option.Description} [env: {EnvironmentDefaults.VariableFor(option)}]";
+                var variables = EnvironmentDefaults.VariablesFor(option);
+                option.Description = $"{option.Description} [env: {variables[0]}]" + (variables.Count > 1 ? $" [then: {string.Join(", ", variables.Skip(1))}]" : string.Empty);
             }
         }
 

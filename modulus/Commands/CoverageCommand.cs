@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using Modulus.Commands.Options;
+using Modulus.Core.Artifacts;
 using Modulus.Core.Errors;
 using Modulus.Core.Pipes;
 using Modulus.Core.Validation;
@@ -14,33 +16,34 @@ namespace Modulus.Commands;
 /// <summary><c>modulus coverage</c>: what the node pools need that the store does not hold (exit 3 when anything is missing).</summary>
 internal static class CoverageCommand
 {
-    public static Command Create()
+    public static Command Create(Func<string, string?> getVariable)
     {
         var nodesFile = new Option<string?>("--nodes-file") { Description = "Nodes from a file (kubectl get nodes -o json) instead of the Kubernetes API" };
-        var kubeconfig = new Option<string?>("--kubeconfig") { Description = "kubeconfig outside a pod (default: KUBECONFIG, ~/.kube/config)" };
+        var kubernetes = new KubernetesOptions(string.Empty);
         var selector = new Option<string?>("--selector") { Description = "Only nodes with these labels (a label selector, e.g. gpu=true)" };
         var driverVersion = new Option<string?>("--driver-version") { Description = "The driver the nodes should run (default: each node's nvidia-driver-version label)" };
-        var driverName = CommonOptions.DriverName();
+        var driverName = new Option<string>("--driver-name") { Description = "Driver or module set name", DefaultValueFactory = _ => DriverKinds.NvidiaName };
         var moduleType = new Option<string?>("--module-type") { Description = "Count only this module type as covering (open or proprietary)" };
         var json = new Option<bool>("--json") { Description = "One JSON array on stdout" };
-        var store = new StoreOptions();
+        var store = new StoreOptions(getVariable);
         var command = new Command("coverage", "Join the store's artifacts with the nodes' Garden Linux version, kernel and driver: list what is missing")
         {
-            nodesFile, kubeconfig, selector, driverVersion, driverName, moduleType, json,
+            nodesFile, selector, driverVersion, driverName, moduleType, json,
         };
+        kubernetes.AddTo(command, withNodeName: false);
         store.AddTo(command);
         store.Store.Required = true;
         command.SetAction((parsed, cancellationToken) => CommandHost.RunAsync(
             async (loggers, token) =>
             {
                 var wanted = parsed.GetValue(driverVersion) is { } v ? InputValidator.DriverVersion(v) : null;
-                var type = parsed.GetValue(moduleType) is { } t ? (t is "open" or "proprietary" ? t : throw new InvalidInputException($"--module-type '{t}' is not valid: expected open or proprietary")) : null;
+                var type = parsed.GetValue(moduleType) is { } t ? ModuleTypes.Parse(t, moduleType.Name) : (ModuleType?)null;
                 var name = InputValidator.DriverName(parsed.GetValue(driverName));
-                var nodes = await ReadNodesAsync(parsed.GetValue(nodesFile), parsed.GetValue(kubeconfig), parsed.GetValue(selector), loggers, token);
-                using var artifactStore = store.Create(parsed, loggers, required: true)!;
+                var nodes = await ReadNodesAsync(parsed.GetValue(nodesFile), kubernetes.Bind(parsed).Kubeconfig, parsed.GetValue(selector), loggers, token);
+                using var artifactStore = store.Open(parsed, loggers)!;
                 var fetcher = new Fetcher(artifactStore, loggers.CreateLogger<Fetcher>());
                 var held = (await new StoreCatalog(artifactStore, fetcher, loggers.CreateLogger<StoreCatalog>()).ReadAllAsync(string.Empty, token))
-                    .Select(e => e.Manifest).OfType<Core.Artifacts.Manifest>().ToList();
+                    .Select(e => e.Manifest).OfType<Manifest>().ToList();
                 var rows = Coverage.Compute(nodes, held, name, wanted, type);
                 if (parsed.GetValue(json))
                 {

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Microsoft.Extensions.Logging;
+using Modulus.Commands.Options;
 using Modulus.Core.Errors;
 using Modulus.Core.Validation;
 using Modulus.Distribution;
@@ -10,11 +11,11 @@ namespace Modulus.Commands;
 /// <summary><c>modulus fetch ... --store URI --to DIR</c>: download, verify and extract one artifact.</summary>
 internal static class FetchCommand
 {
-    public static Command Create()
+    public static Command Create(Func<string, string?> getVariable)
     {
-        var keyOptions = new ArtifactKeyOptions();
+        var keyOptions = new ArtifactOptions("Garden Linux version, e.g. 1592.3", "Kernel release, e.g. 6.6.62-cloud-amd64");
         var to = new Option<string?>("--to") { Description = "Directory the artifact lands in (replaced atomically if it exists)" };
-        var store = new StoreOptions();
+        var store = new StoreOptions(getVariable);
         var command = new Command("fetch", "Download, verify and extract one artifact from a store") { to };
         keyOptions.AddTo(command);
         store.AddTo(command);
@@ -27,9 +28,9 @@ internal static class FetchCommand
         command.SetAction((parsed, cancellationToken) => CommandHost.RunAsync(
             async (loggers, token) =>
             {
-                var key = keyOptions.Resolve(parsed);
+                var key = keyOptions.BindKey(parsed);
                 var destination = Path.GetFullPath(InputValidator.Directory(parsed.GetValue(to), "--to"));
-                using var artifactStore = store.Create(parsed, loggers, required: true)!;
+                using var artifactStore = store.Open(parsed, loggers)!;
                 var fetcher = new Fetcher(artifactStore, loggers.CreateLogger<Fetcher>());
                 var manifest = await fetcher.TryReadManifestAsync(key, token)
                     ?? throw await new StoreCatalog(artifactStore, fetcher, loggers.CreateLogger<StoreCatalog>()).NotInStoreAsync(key, token);

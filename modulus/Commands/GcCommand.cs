@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
+using Modulus.Commands.Options;
 using Modulus.Core.Errors;
 using Modulus.Distribution;
 using Modulus.Storage;
@@ -10,11 +11,11 @@ namespace Modulus.Commands;
 /// <summary><c>modulus gc --store URI [--dry-run] [--older-than 24h]</c>: remove blobs no manifest names.</summary>
 internal static class GcCommand
 {
-    public static Command Create()
+    public static Command Create(Func<string, string?> getVariable)
     {
         var dryRun = new Option<bool>("--dry-run") { Description = "Say what would be removed; remove nothing" };
         var olderThan = new Option<string>("--older-than") { Description = "Grace period: only blobs written longer ago go (e.g. 30m, 24h, 7d)", DefaultValueFactory = _ => "24h" };
-        var store = new StoreOptions();
+        var store = new StoreOptions(getVariable);
         var command = new Command("gc", "Remove blobs that no manifest names and that are older than the grace period") { dryRun, olderThan };
         store.AddTo(command);
         store.Store.Required = true;
@@ -22,7 +23,7 @@ internal static class GcCommand
             async (loggers, token) =>
             {
                 var grace = Duration(parsed.GetValue(olderThan)!);
-                using var artifactStore = store.Create(parsed, loggers, required: true)!;
+                using var artifactStore = store.Open(parsed, loggers)!;
                 var removed = await new GarbageCollector(artifactStore, loggers.CreateLogger<GarbageCollector>()).CollectAsync(grace, parsed.GetValue(dryRun), token);
                 await Console.Out.WriteLineAsync(
                     $"{(parsed.GetValue(dryRun) ? "would remove" : "removed")} {removed.Count} blob(s), {removed.Sum(b => b.Size) / 1048576.0:F1} MiB, from {artifactStore.Location}");

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using Modulus.Commands.Options;
 using Modulus.Core.Artifacts;
 using Modulus.Core.Errors;
 using Modulus.Core.Pipes;
@@ -12,13 +13,13 @@ namespace Modulus.Commands;
 /// <summary><c>modulus list --store URI [--json]</c>: what the store holds.</summary>
 internal static class ListCommand
 {
-    public static Command Create()
+    public static Command Create(Func<string, string?> getVariable)
     {
         var json = new Option<bool>("--json") { Description = "One JSON array on stdout, for scripts: blob hash and build provenance included, unreadable entries with their error" };
         var gardenlinux = CommonOptions.GardenlinuxVersion("Only artifacts for this Garden Linux version");
         var driver = new Option<string?>("--driver-version") { Description = "Only this driver version" };
         var kernel = CommonOptions.KernelVersion("Only artifacts for this kernel release");
-        var store = new StoreOptions();
+        var store = new StoreOptions(getVariable);
         var command = new Command("list", "List the artifacts a store holds, and the entries it cannot read") { json, gardenlinux, driver, kernel };
         store.AddTo(command);
         store.Store.Required = true;
@@ -26,12 +27,12 @@ internal static class ListCommand
             async (loggers, token) =>
             {
                 var filter = new Filter(parsed.GetValue(gardenlinux), parsed.GetValue(driver), parsed.GetValue(kernel));
-                using var artifactStore = store.Create(parsed, loggers, required: true)!;
+                using var artifactStore = store.Open(parsed, loggers)!;
                 var fetcher = new Fetcher(artifactStore, loggers.CreateLogger<Fetcher>());
                 var entries = (await new StoreCatalog(artifactStore, fetcher, loggers.CreateLogger<StoreCatalog>()).ReadAllAsync(filter.Prefix, token))
                     .Where(e => e.Manifest is null ? filter.MatchesKey(e.ManifestKey) : filter.Matches(e.Manifest)).ToList();
                 var rows = entries.Where(e => e.Manifest is not null).Select(e => e.Manifest!).Select(m => new ListRow(
-                    m.GardenlinuxVersion, m.KernelRelease, m.Driver.Name, m.Driver.Version, m.Driver.ModuleType, m.Arch,
+                    m.GardenlinuxVersion, m.KernelRelease, m.Driver.Name, m.Driver.Version, m.Driver.ModuleType.Name(), m.Arch,
                     m.Blob?.Size ?? 0, m.CreatedAt, StoreLayout.ManifestKey(m.Key), (artifactStore as SigningStore)?.SignerOf(StoreLayout.ManifestKey(m.Key)),
                     m.Blob?.Sha256, m.Blob?.Compression, m.Build)).ToList();
                 var broken = entries.Where(e => e.Manifest is null).Select(e => new BrokenRow(e.ManifestKey, e.Problem ?? "cannot be read")).ToList();
@@ -64,18 +65,17 @@ internal static class ListCommand
     private sealed record Filter(string? Gardenlinux, string? DriverVersion, string? Kernel)
     {
         /// <summary>The store prefix that holds every match (docs/store.md): one Garden Linux version, one kernel.</summary>
-        public string Prefix => Gardenlinux is null ? string.Empty : $"gardenlinux-{Gardenlinux}/" + (Kernel is null ? string.Empty : $"{Kernel}/");
+        public string Prefix => Gardenlinux is null ? string.Empty : Kernel is null ? StoreLayout.GardenlinuxPrefix(Gardenlinux) : StoreLayout.KernelPrefix(Gardenlinux, Kernel);
 
         public bool Matches(Manifest m) =>
             (Gardenlinux is null || m.GardenlinuxVersion == Gardenlinux) && (Kernel is null || m.KernelRelease == Kernel) && (DriverVersion is null || m.Driver.Version == DriverVersion);
 
         public bool MatchesKey(string key)
         {
-            var parts = key.Split('/'); // gardenlinux-<v>/<kernel>/<driver>-<version>-<type>-<arch>/manifest.json
-            return parts.Length != 4
-                || ((Gardenlinux is null || parts[0] == $"gardenlinux-{Gardenlinux}")
-                    && (Kernel is null || parts[1] == Kernel)
-                    && (DriverVersion is null || parts[2].Contains($"-{DriverVersion}-", StringComparison.Ordinal)));
+            return StoreLayout.ParseManifestKey(key) is not { } parts
+                || ((Gardenlinux is null || parts.GardenlinuxVersion == Gardenlinux)
+                    && (Kernel is null || parts.KernelRelease == Kernel)
+                    && (DriverVersion is null || parts.ArtifactName.Contains($"-{DriverVersion}-", StringComparison.Ordinal)));
         }
     }
 

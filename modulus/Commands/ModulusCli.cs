@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Help;
+using Modulus.Commands.Options;
 using Modulus.Core.Errors;
 
 namespace Modulus.Commands;
@@ -7,20 +8,21 @@ namespace Modulus.Commands;
 /// <summary>The <c>modulus</c> command tree and its invocation (exit 2 for usage errors, MODULUS_* defaults).</summary>
 internal static class ModulusCli
 {
-    public static RootCommand Create()
+    /// <summary>The command tree; <paramref name="getVariable"/> is the environment every command reads (tests pass another).</summary>
+    public static RootCommand Create(Func<string, string?> getVariable)
     {
         var root = new RootCommand("modulus: compiles NVIDIA kernel modules for Garden Linux once, distributes them, installs them on every GPU node")
         {
-            CompileCommand.Create(),
-            PublishCommand.Create(),
-            FetchCommand.Create(),
-            ListCommand.Create(),
-            VerifyCommand.Create(),
-            InstallCommand.Create(),
+            CompileCommand.Create(getVariable),
+            PublishCommand.Create(getVariable),
+            FetchCommand.Create(getVariable),
+            ListCommand.Create(getVariable),
+            VerifyCommand.Create(getVariable),
+            InstallCommand.Create(getVariable),
             StatusCommand.Create(),
             WatchCommand.Create(),
-            CoverageCommand.Create(),
-            GcCommand.Create(),
+            CoverageCommand.Create(getVariable),
+            GcCommand.Create(getVariable),
         };
         CliHelp.Customize(root);
         return root;
@@ -28,7 +30,8 @@ internal static class ModulusCli
 
     public static async Task<int> InvokeAsync(string[] args, Func<string, string?> getVariable)
     {
-        var root = Create();
+        var root = Create(getVariable);
+        Distribution.TransferProgress.LiveTerminal = Distribution.TransferProgress.IsLiveTerminal(getVariable);
         ParseResult parsed;
         try
         {

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Microsoft.Extensions.Logging;
+using Modulus.Commands.Options;
 using Modulus.Core.Errors;
 using Modulus.Distribution;
 using Modulus.Storage;
@@ -9,11 +10,11 @@ namespace Modulus.Commands;
 /// <summary><c>modulus publish --from DIR --store URI</c>: publish an artifact directory (a cache entry).</summary>
 internal static class PublishCommand
 {
-    public static Command Create()
+    public static Command Create(Func<string, string?> getVariable)
     {
         var from = new Option<string?>("--from") { Description = "Artifact directory with its manifest.json (a cache entry)" };
         var compression = CommonOptions.Compression();
-        var store = new StoreOptions();
+        var store = new StoreOptions(getVariable);
         var command = new Command("publish", "Publish an artifact directory to a store") { from, compression };
         store.AddTo(command);
         store.Store.Required = true;
@@ -27,7 +28,7 @@ internal static class PublishCommand
                     throw new InvalidInputException($"--from {dir} has no manifest.json; pass a cache entry such as /opt/modulus/cache/<gl>/<kernel>/<artifact>");
                 }
 
-                using var artifactStore = store.Create(parsed, loggers, required: true, writes: true)!;
+                using var artifactStore = store.Open(parsed, loggers, writes: true)!;
                 var manifest = await new Publisher(artifactStore, loggers.CreateLogger<Publisher>()) { Compression = BlobCompression.Validate(parsed.GetValue(compression)) }.PublishAsync(dir, token);
                 await Console.Out.WriteLineAsync($"published {manifest.Key} to {artifactStore.Location}");
                 await Console.Out.WriteLineAsync($"  manifest: {StoreLayout.ManifestKey(manifest.Key)}");

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using Modulus.Core.Errors;
-using Modulus.Core.Validation;
+using Modulus.Commands.Options;
 using Modulus.Core.Pipes;
 using Modulus.Install;
 
@@ -12,21 +12,20 @@ internal static class StatusCommand
 {
     public static Command Create()
     {
-        var hostRoot = CommonOptions.HostRoot();
-        var cacheDir = CommonOptions.CacheDir();
-        var hostDriverPath = CommonOptions.HostDriverPath();
+        var host = new HostDirectoryOptions();
         var verify = new Option<bool>("--verify") { Description = "Re-hash every cache entry against its manifest" };
         var json = new Option<bool>("--json") { Description = "One JSON object on stdout (schemaVersion 1, docs/cli.md)" };
         var nodeName = new Option<string?>("--node-name") { Description = "This node's name, for the JSON (default: the host's hostname)" };
         var command = new Command("status", "This node: kernel, Garden Linux version, loaded driver, device nodes, cache, readiness")
         {
-            hostRoot, cacheDir, hostDriverPath, verify, json, nodeName,
+            verify, json, nodeName,
         };
+        host.AddTo(command);
         command.SetAction((parsed, cancellationToken) => CommandHost.RunAsync(
             async (_, token) =>
             {
-                var root = Path.GetFullPath(InputValidator.Directory(parsed.GetValue(hostRoot), "--host-root"));
-                var status = await NodeStatus.ReadAsync(new SysfsKernelModules(root), root, Path.GetFullPath(InputValidator.Directory(parsed.GetValue(cacheDir), "--cache-dir")), parsed.GetValue(hostDriverPath)!, parsed.GetValue(verify), token, parsed.GetValue(nodeName));
+                var settings = host.Bind(parsed);
+                var status = await NodeStatus.ReadAsync(new SysfsKernelModules(settings.HostRoot), settings, parsed.GetValue(verify), token, parsed.GetValue(nodeName));
                 if (parsed.GetValue(json))
                 {
                     await Console.Out.WriteLineAsync(JsonSerializer.Serialize(status, ProtocolJson.Indented));
@@ -38,6 +37,11 @@ internal static class StatusCommand
                     await o.WriteLineAsync($"Garden Linux:        {status.GardenlinuxVersion ?? "none: " + status.Os}");
                     await o.WriteLineAsync($"ready:               {(status.Ready ? "yes" : "no")} ({status.Reason})");
                     await o.WriteLineAsync($"live cache entry:    {status.LiveEntry ?? "none"}");
+                    if (status.DriverPath is not null)
+                    {
+                        await o.WriteLineAsync($"driver path:         {status.DriverPath} -> {status.DriverRoot} (hostPaths.driverInstallDir: {status.DriverPath})");
+                    }
+
                     await o.WriteLineAsync("modules:" + (status.Modules.Count == 0 ? "             none loaded" : string.Empty));
                     foreach (var m in status.Modules)
                     {

@@ -1,3 +1,4 @@
+using Modulus.Commands.Options;
 using Modulus.Cache;
 using System.CommandLine;
 using Microsoft.Extensions.Logging;
@@ -11,10 +12,10 @@ namespace Modulus.Commands;
 /// <summary><c>modulus verify --store URI | --cache-dir DIR</c>: re-hash every artifact against its manifest.</summary>
 internal static class VerifyCommand
 {
-    public static Command Create()
+    public static Command Create(Func<string, string?> getVariable)
     {
         var cacheDir = new Option<string?>("--cache-dir") { Description = "Verify the entries of this host cache instead of a store" };
-        var store = new StoreOptions();
+        var store = new StoreOptions(getVariable);
         var command = new Command("verify", "Re-hash every artifact of a store or a cache and report each bad one") { cacheDir };
         store.AddTo(command);
         command.SetAction((parsed, cancellationToken) => CommandHost.RunAsync(
@@ -44,7 +45,7 @@ internal static class VerifyCommand
 
     private static async Task<List<(string Name, string? Problem)>> VerifyStoreAsync(StoreOptions store, ParseResult parsed, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
-        using var artifactStore = store.Create(parsed, loggers, required: true)!;
+        using var artifactStore = store.Open(parsed, loggers)!;
         var fetcher = new Fetcher(artifactStore, loggers.CreateLogger<Fetcher>());
         var results = new List<(string, string?)>();
         foreach (var (manifestKey, manifest, problem) in await new StoreCatalog(artifactStore, fetcher, loggers.CreateLogger<StoreCatalog>()).ReadAllAsync(string.Empty, cancellationToken))

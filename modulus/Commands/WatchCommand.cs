@@ -3,11 +3,11 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Modulus.Core.Errors;
-using Modulus.Core.Validation;
 using Modulus.Core.Logging;
 using Modulus.Install;
 using Modulus.Kubernetes;
-using Modulus.Metrics;
+using Modulus.Commands.Options;
+using Modulus.Watch;
 using Serilog;
 
 namespace Modulus.Commands;
@@ -17,20 +17,18 @@ internal static class WatchCommand
 {
     public static Command Create()
     {
-        var hostRoot = CommonOptions.HostRoot();
-        var cacheDir = CommonOptions.CacheDir();
-        var hostDriverPath = CommonOptions.HostDriverPath();
-        var nodeName = new Option<string?>("--node-name") { Description = "This node's name (the chart sets it from the pod's spec.nodeName)", Required = true };
-        var kubeconfig = new Option<string?>("--kubeconfig") { Description = "kubeconfig outside a pod" };
+        var host = new HostDirectoryOptions();
+        var kubernetes = new KubernetesOptions("This node's name (the chart sets it from the pod's spec.nodeName)", nodeNameRequired: true);
         var interval = new Option<double>("--interval") { Description = "Seconds between checks", DefaultValueFactory = _ => 30 };
         var metricsPort = new Option<int>("--metrics-port") { Description = "Port of /metrics (Prometheus) and /healthz; 0 serves neither", DefaultValueFactory = _ => 9400 };
         var command = new Command("watch", "Keep this node's driver-ready label true to the driver's state (runs until stopped)")
         {
-            hostRoot, cacheDir, hostDriverPath, nodeName, kubeconfig, interval, metricsPort,
+            interval, metricsPort,
         };
+        host.AddTo(command);
+        kubernetes.AddTo(command);
         command.SetAction(async (parsed, cancellationToken) =>
         {
-            var node = parsed.GetValue(nodeName)!;
             var seconds = parsed.GetValue(interval);
             var port = parsed.GetValue(metricsPort);
             if (seconds <= 0 || port is < 0 or > 65535)
@@ -52,13 +50,15 @@ internal static class WatchCommand
             }
 
             using var loggers = new Serilog.Extensions.Logging.SerilogLoggerFactory(log, dispose: true);
-            string root, cache;
+            HostSettings settings;
+            string node;
             KubernetesClient api;
             try
             {
-                root = Path.GetFullPath(InputValidator.Directory(parsed.GetValue(hostRoot), "--host-root"));
-                cache = Path.GetFullPath(InputValidator.Directory(parsed.GetValue(cacheDir), "--cache-dir"));
-                api = KubernetesClientFactory.TryCreate(parsed.GetValue(kubeconfig), loggers.CreateLogger<KubernetesClient>())
+                settings = host.Bind(parsed);
+                var kube = kubernetes.Bind(parsed);
+                node = kube.NodeName ?? throw new InvalidInputException($"{kubernetes.NodeName.Name} is required: this node's name");
+                api = KubernetesClientFactory.TryCreate(kube.Kubeconfig, loggers.CreateLogger<KubernetesClient>())
                     ?? throw new InvalidInputException("modulus watch needs the Kubernetes API: no service account token and no kubeconfig were found (give --kubeconfig outside a pod)");
             }
             catch (InvalidInputException e)
@@ -71,17 +71,18 @@ internal static class WatchCommand
                 var builder = Host.CreateApplicationBuilder();
                 builder.Logging.ClearProviders();
                 builder.Services.AddSerilog(log, dispose: false);
-                builder.Services.AddSingleton(new NodeWatcherOptions(root, cache, parsed.GetValue(hostDriverPath)!, TimeSpan.FromSeconds(seconds)));
+                builder.Services.AddSingleton(new NodeWatcherOptions(settings, TimeSpan.FromSeconds(seconds)));
                 builder.Services.AddSingleton<WatchState>();
                 if (port > 0)
                 {
-                    builder.Services.AddSingleton(new MetricsOptions(port, node, cache, TimeSpan.FromSeconds(seconds)));
+                    builder.Services.AddSingleton(new MetricsOptions(port, node, settings.CacheDir, TimeSpan.FromSeconds(seconds)));
                     builder.Services.AddHostedService<MetricsServer>();
                 }
 
-                builder.Services.AddSingleton<IKernelModules>(new SysfsKernelModules(root));
+                builder.Services.AddSingleton<IKernelModules>(new SysfsKernelModules(settings.HostRoot));
                 builder.Services.AddSingleton<INodeApi>(api);
                 builder.Services.AddSingleton(sp => new NodeReporter(sp.GetRequiredService<INodeApi>(), node, sp.GetRequiredService<ILogger<NodeReporter>>()));
+                builder.Services.AddSingleton<IDriverConsumers>(sp => new GpuOperatorOperands(api, node, sp.GetRequiredService<ILogger<GpuOperatorOperands>>()));
                 builder.Services.AddHostedService<NodeWatcher>();
                 using var host = builder.Build();
                 await host.RunAsync(cancellationToken);

@@ -13,10 +13,16 @@ namespace Modulus.Compile;
 internal sealed class ArtifactWriter(ILogger<ArtifactWriter> logger)
 {
     public async Task<(string Directory, Manifest Manifest)> CommitAsync(
-        string cacheDir, string buildDir, ArtifactKey key, string driverKind, BuildInfo build, CancellationToken cancellationToken)
+        string cacheDir, string buildDir, ArtifactKey key, DriverKind driverKind, BuildInfo build, CancellationToken cancellationToken)
     {
         var cache = new HostCache(cacheDir);
         var staging = Path.Combine(cache.Staging, $"{key.ArtifactName}-{Guid.NewGuid():N}");
+        var planted = cache.LinksOnTheWayTo(staging).Concat(cache.LinksOnTheWayTo(cache.EntryPath(key))).ToList();
+        if (planted.Count > 0)
+        {
+            throw new ModulusException($"{planted[0].Path} is a symbolic link (to {planted[0].Target}), which Modulus did not make and does not follow: remove it from the cache {cacheDir} and compile again");
+        }
+
         Directory.CreateDirectory(cache.Staging);
         Directory.Move(buildDir, staging);
         try
@@ -33,13 +39,20 @@ internal sealed class ArtifactWriter(ILogger<ArtifactWriter> logger)
                 throw new ModulusException($"module {foreign.Name} was built for '{foreign.Vermagic.Split(' ')[0]}', not for kernel {key.KernelRelease} (vermagic '{foreign.Vermagic}'); the dev container's headers do not match");
             }
 
+            var files = await ArtifactScanner.ScanFilesAsync(staging, cancellationToken);
+            if (ArtifactLinks.FindProblem(files) is { } link)
+            {
+                throw new ModulusException(
+                    $"the build of {key} is refused: {link}. An artifact may hold only relative symlinks that stay inside it (docs/manifest.md); fix the recipe that made the link");
+            }
+
             var manifest = new Manifest
             {
                 Driver = new DriverInfo(key.Name, key.Version, key.ModuleType, driverKind),
                 GardenlinuxVersion = key.GardenlinuxVersion,
                 KernelRelease = key.KernelRelease,
                 Arch = key.Arch,
-                Files = await ArtifactScanner.ScanFilesAsync(staging, cancellationToken),
+                Files = files,
                 Modules = modules,
                 Build = build,
                 CreatedAt = DateTimeOffset.UtcNow,

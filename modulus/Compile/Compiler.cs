@@ -17,54 +17,97 @@ namespace Modulus.Compile;
 /// </summary>
 internal sealed class Compiler(IProcessRunner runner, ArtifactWriter writer, ILogger<Compiler> logger)
 {
-    /// <summary>The blob format a publish after the build writes.</summary>
-    public string Compression { get; init; } = Distribution.BlobCompression.Default;
-
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(30);
 
     public static string ModulusVersion { get; } =
         typeof(Compiler).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
 
     /// <summary>
-    /// Compiles, then publishes to <paramref name="store"/> when one is given. An artifact the store has committed
-    /// already is not built again unless <see cref="CompileRequest.Force"/>.
+    /// Compiles the one kernel the request names (install's fallback compile), then publishes to
+    /// <paramref name="store"/> when one is given; a failure throws.
     /// </summary>
     public async Task<CompileResult> CompileAsync(CompileRequest request, IArtifactStore? store, CancellationToken cancellationToken)
     {
-        // With the kernel known up front, a published artifact needs no dev-builder at all.
-        if (request.KernelRelease is { } known && await PublishedAsync(request.KeyFor(known), store, request.Force, cancellationToken) is { } early)
+        var run = await CompileKernelsAsync(request, store, cancellationToken);
+        run.ThrowIfFailed();
+        return run.Results.Single();
+    }
+
+    /// <summary>
+    /// Compiles every kernel the request selects (<see cref="KernelSelection"/>), one after another through one
+    /// dev-builder, committing and publishing each as it finishes. An artifact the store has committed already is not
+    /// built again unless <see cref="CompileSettings.Force"/>. A kernel whose build fails is recorded and the others
+    /// are still built; the run then names it (<see cref="CompileRun.ThrowIfFailed"/>).
+    /// </summary>
+    public async Task<CompileRun> CompileKernelsAsync(CompileRequest request, IArtifactStore? store, CancellationToken cancellationToken)
+    {
+        if (request.KernelRelease is not null && request.KernelFlavours is not null)
         {
-            return early;
+            throw new InvalidInputException("--kernel-version picks one kernel and --kernel-flavours a set of them: pass one of the two");
+        }
+
+        // With the kernel known up front, a published artifact needs no dev-builder at all.
+        if (request.KernelRelease is { } known && await PublishedAsync(request.KeyFor(known), store, request.Settings.Force, cancellationToken) is { } early)
+        {
+            return new CompileRun([known], [early], []);
         }
 
         var buildRoot = new HostCache(request.CacheDir).Build;
         Directory.CreateDirectory(buildRoot);
-        await using var local = request.LocalBuilder ? LocalDevBuilder.Start(runner, buildRoot, logger) : null;
-        var cmd = local?.Cmd ?? new CmdDir(request.CmdDir!);
+        await using var local = request.Settings.LocalBuilder ? LocalDevBuilder.Start(runner, request.Settings.DevBuilderExecutable, buildRoot, logger) : null;
+        var cmd = local?.Cmd ?? new CmdDir(request.Settings.CmdDir!);
         if (local is null)
         {
-            await PayloadPlacer.PlaceAsync(cmd, request.DevBuilderPayload, logger, cancellationToken);
+            await PayloadPlacer.PlaceAsync(cmd, request.Settings.DevBuilderPayload, logger, cancellationToken);
         }
 
-        using var client = await DevBuilderClient.ConnectAsync(cmd, request.Client, logger, local?.Exited, cancellationToken);
-        var kernel = ChooseKernel(request.KernelRelease, client.Ready);
-        var key = request.KeyFor(kernel);
-        if (request.KernelRelease is null && await PublishedAsync(key, store, request.Force, cancellationToken) is { } published)
+        using var client = await DevBuilderClient.ConnectAsync(cmd, request.Settings.Client, logger, local?.Exited, cancellationToken);
+        var kernels = KernelSelection.Choose(request.KernelRelease, request.KernelFlavours, request.Arch, client.Ready);
+        if (kernels.Count > 1)
         {
-            return published;
+            logger.LogInformation("Compiling for {Count} kernels, one after another: {Kernels}", kernels.Count, string.Join(", ", kernels));
         }
 
+        var results = new List<CompileResult>();
+        var failures = new List<KernelFailure>();
+        foreach (var kernel in kernels)
+        {
+            var key = request.KeyFor(kernel);
+            if (request.KernelRelease is null && await PublishedAsync(key, store, request.Settings.Force, cancellationToken) is { } published)
+            {
+                results.Add(published);
+                continue;
+            }
+
+            try
+            {
+                results.Add(await BuildAsync(client, request, key, buildRoot, local is null, store, cancellationToken));
+            }
+            catch (BuildFailedException e) when (kernels.Count > 1)
+            {
+                // The other kernels still build; the run fails at its end, naming this one.
+                logger.LogError("Building {Artifact} failed; going on with the other kernels: {Error}", key, e.Message);
+                failures.Add(new KernelFailure(kernel, e));
+            }
+        }
+
+        return new CompileRun(kernels, results, failures);
+    }
+
+    private async Task<CompileResult> BuildAsync(DevBuilderClient client, CompileRequest request, ArtifactKey key, string buildRoot, bool attached, IArtifactStore? store, CancellationToken cancellationToken)
+    {
+        var kernel = key.KernelRelease;
         using var scope = logger.BeginScope(new Dictionary<string, object>
         {
-            ["Driver"] = key.Name, ["DriverVersion"] = key.Version, ["ModuleType"] = key.ModuleType,
+            ["Driver"] = key.Name, ["DriverVersion"] = key.Version, ["ModuleType"] = key.ModuleType.Name(),
             ["GardenlinuxVersion"] = key.GardenlinuxVersion, ["Kernel"] = kernel,
         });
 
         var spec = new BuildSpec
         {
-            Kind = request.DriverKind, Name = key.Name, Version = key.Version, ModuleType = key.ModuleType, Arch = key.Arch,
-            KernelRelease = kernel, Source = request.DriverSource, SourceSha256 = request.DriverSourceSha256, KeepDebugInfo = request.KeepDebugInfo,
-            SigningKey = request.ModuleSigningKey, SigningCert = request.ModuleSigningCert,
+            Kind = request.DriverKind.Name(), Name = key.Name, Version = key.Version, ModuleType = key.ModuleType.Name(), Arch = key.Arch,
+            KernelRelease = kernel, Source = request.Settings.DriverSource, SourceSha256 = request.Settings.DriverSourceSha256, KeepDebugInfo = request.Settings.KeepDebugInfo,
+            SigningKey = request.Settings.ModuleSigningKey, SigningCert = request.Settings.ModuleSigningCert,
             Job = $"{key.ArtifactName}-{DateTime.UtcNow:yyyyMMddHHmmss}-{Guid.NewGuid().ToString("N")[..6]}",
         };
         var jobDir = Path.Combine(buildRoot, spec.Job);
@@ -99,7 +142,7 @@ internal sealed class Compiler(IProcessRunner runner, ArtifactWriter writer, ILo
             }
 
             var provenance = result.Provenance;
-            var build = new BuildInfo(ModulusVersion, client.Ready.Image ?? (local is null ? "unknown" : "local"), client.Ready.Compiler, startedAt, Math.Round(stopwatch.Elapsed.TotalSeconds, 1))
+            var build = new BuildInfo(ModulusVersion, client.Ready.Image ?? (attached ? "unknown" : "local"), provenance?.Compiler ?? client.Ready.Compiler, startedAt, Math.Round(stopwatch.Elapsed.TotalSeconds, 1))
             {
                 DriverSource = provenance?.DriverSource,
                 DriverSourceSha256 = provenance?.DriverSourceSha256,
@@ -113,7 +156,7 @@ internal sealed class Compiler(IProcessRunner runner, ArtifactWriter writer, ILo
             var (directory, manifest) = await writer.CommitAsync(request.CacheDir, builtDir, key, request.DriverKind, build, cancellationToken);
             if (store is not null)
             {
-                manifest = await new Publisher(store, logger) { Compression = Compression }.PublishAsync(directory, cancellationToken);
+                manifest = await new Publisher(store, logger) { Compression = request.Settings.Compression }.PublishAsync(directory, cancellationToken);
             }
 
             return new CompileResult(directory, manifest, Skipped: false, PublishedTo: store?.Location) { Warnings = result.Warnings ?? [] };
@@ -173,23 +216,5 @@ internal sealed class Compiler(IProcessRunner runner, ArtifactWriter writer, ILo
 
         logger.LogInformation("{Store} already has {Artifact}; skipping the build (--force builds it again)", store.Location, key);
         return new CompileResult(null, existing, Skipped: true, PublishedTo: store.Location);
-    }
-
-    private static string ChooseKernel(string? requested, ReadyInfo ready)
-    {
-        var available = string.Join(", ", ready.Kernels.Select(k => k.Release));
-        if (requested is not null)
-        {
-            return ready.Kernels.Any(k => k.Release == requested)
-                ? requested
-                : throw new InvalidInputException($"--kernel-version {requested}: dev-builder has no headers for it; it has: {(available.Length == 0 ? "none" : available)}. Use the kmodbuild image of the node's Garden Linux version.");
-        }
-
-        return ready.Kernels.Count switch
-        {
-            1 => ready.Kernels[0].Release,
-            0 => throw new InvalidInputException("dev-builder has no kernel headers at all (/usr/src/linux-headers-*, /lib/modules/*/build); use the kmodbuild image, or install the headers"),
-            _ => throw new InvalidInputException($"dev-builder has headers for several kernels ({available}); pass --kernel-version to choose one"),
-        };
     }
 }

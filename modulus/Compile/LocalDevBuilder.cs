@@ -28,18 +28,14 @@ internal sealed class LocalDevBuilder : IAsyncDisposable
     /// <summary>Completes when the child exits.</summary>
     public Task<ProcessResult> Exited { get; }
 
-    /// <summary>The dev-builder executable shipped beside modulus, or <c>MODULUS_DEV_BUILDER</c>.</summary>
-    public static string DefaultExecutable =>
-        Environment.GetEnvironmentVariable("MODULUS_DEV_BUILDER") is { Length: > 0 } configured
-            ? configured
-            : Path.Combine(AppContext.BaseDirectory, "dev-builder");
+    /// <summary>The dev-builder executable shipped beside modulus (<c>--dev-builder</c>, MODULUS_DEV_BUILDER, says otherwise).</summary>
+    public static string DefaultExecutable => Path.Combine(AppContext.BaseDirectory, "dev-builder");
 
-    public static LocalDevBuilder Start(IProcessRunner runner, string outDir, ILogger logger)
+    public static LocalDevBuilder Start(IProcessRunner runner, string executable, string outDir, ILogger logger)
     {
-        var executable = DefaultExecutable;
         if (!File.Exists(executable))
         {
-            throw new ModulusException($"--local-builder needs the dev-builder executable, but {executable} does not exist. Build the solution (make build) or set MODULUS_DEV_BUILDER.");
+            throw new ModulusException($"--local-builder needs the dev-builder executable, but {executable} does not exist. Build the solution (make build) or pass --dev-builder (MODULUS_DEV_BUILDER).");
         }
 
         var cmd = new CmdDir(Directory.CreateTempSubdirectory("modulus-cmd-").FullName);

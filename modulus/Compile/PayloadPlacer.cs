@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Modulus.Core.Files;
 using Modulus.Core.Pipes;
 
 namespace Modulus.Compile;
@@ -9,11 +10,8 @@ namespace Modulus.Compile;
 /// </summary>
 internal static class PayloadPlacer
 {
-    /// <summary>Where the image keeps the payload, unless <c>MODULUS_DEV_BUILDER_PAYLOAD</c> says otherwise.</summary>
-    public static string DefaultPayload =>
-        Environment.GetEnvironmentVariable("MODULUS_DEV_BUILDER_PAYLOAD") is { Length: > 0 } configured
-            ? configured
-            : Path.Combine(AppContext.BaseDirectory, "dev-builder.tar.gz");
+    /// <summary>Where the image keeps the payload: beside modulus (<c>--dev-builder-payload</c>, MODULUS_DEV_BUILDER_PAYLOAD, says otherwise).</summary>
+    public static string DefaultPayload => Path.Combine(AppContext.BaseDirectory, "dev-builder.tar.gz");
 
     public static async Task PlaceAsync(CmdDir cmd, string payload, ILogger logger, CancellationToken cancellationToken)
     {
@@ -29,16 +27,11 @@ internal static class PayloadPlacer
         }
 
         Directory.CreateDirectory(cmd.Path);
-        var temp = cmd.Payload + ".tmp-" + Environment.ProcessId;
         await using (var source = File.OpenRead(payload))
-        await using (var target = File.Create(temp))
         {
-            await source.CopyToAsync(target, cancellationToken);
-            await target.FlushAsync(cancellationToken);
-            target.Flush(flushToDisk: true);
+            await AtomicFile.WriteAsync(cmd.Payload, target => source.CopyToAsync(target, cancellationToken), cancellationToken);
         }
 
-        File.Move(temp, cmd.Payload, overwrite: false);
         logger.LogInformation("Placed the dev-builder payload {Payload} into {CmdDir} for bootstrap.sh", payload, cmd.Path);
     }
 }

@@ -24,15 +24,6 @@ internal static class BlobCompression
     public static string Validate(string? name, string option = "--compression") =>
         name is Zstd or Gzip ? name : throw new InvalidInputException($"{option} '{name}' is not valid: expected zstd or gzip");
 
-    public static string Extension(string name) => name switch
-    {
-        Zstd => ".tar.zst",
-        Gzip => ".tar.gz",
-        _ => throw Unknown(name, "(no blob)"),
-    };
-
-    public static bool IsBlobName(string fileName) => Names.Any(n => fileName.EndsWith(Extension(n), StringComparison.Ordinal));
-
     public static Stream Compress(Stream target, string name)
     {
         switch (name)

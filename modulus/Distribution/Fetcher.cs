@@ -2,6 +2,8 @@ using System.IO.Pipelines;
 using Microsoft.Extensions.Logging;
 using Modulus.Core.Artifacts;
 using Modulus.Core.Errors;
+using Modulus.Core.Files;
+using Modulus.Core.Native;
 using Modulus.Storage;
 
 namespace Modulus.Distribution;
@@ -106,7 +108,7 @@ internal sealed class Fetcher(IArtifactStore store, ILogger logger)
             await using var tar = pipe.Reader.AsStream();
             extracted = await SafeTarExtractor.ExtractAsync(tar, directory, manifest.Files, cancellationToken);
         }
-        catch (IOException e) when (e.HResult is ENOSPC or EDQUOT)
+        catch (IOException e) when (e.HResult is Errno.ENOSPC or Errno.EDQUOT)
         {
             throw DiskFull(manifest, directory, manifest.Files.Sum(f => f.Size), new DriveInfo(Path.GetFullPath(directory)).AvailableFreeSpace);
         }
@@ -173,9 +175,6 @@ internal sealed class Fetcher(IArtifactStore store, ILogger logger)
         }
     }
 
-    private const int ENOSPC = 28;
-    private const int EDQUOT = 122;
-
     private static ModulusException DiskFull(Manifest manifest, string directory, long needed, long free) => new(
         $"no space left for {manifest.Key.ArtifactName} in {Path.GetDirectoryName(Path.GetFullPath(directory))}: it needs {needed / 1048576.0:F1} MiB, " +
         $"{free / 1048576.0:F1} MiB are free. Free space there (old cache entries: modulus status lists them) or use another --cache-dir/--to; nothing was changed.");
@@ -217,7 +216,7 @@ internal sealed class Fetcher(IArtifactStore store, ILogger logger)
             return;
         }
 
-        if (AtomicRename.TryExchange(staging, destination))
+        if (AtomicFile.TryExchange(staging, destination))
         {
             Directory.Delete(staging, recursive: true); // now the old tree
             return;

@@ -15,7 +15,7 @@ internal sealed class GarbageCollector(IArtifactStore store, ILogger logger)
     public async Task<IReadOnlyList<StoreObject>> CollectAsync(TimeSpan olderThan, bool dryRun, CancellationToken cancellationToken)
     {
         var objects = await store.ListObjectsAsync(string.Empty, cancellationToken);
-        var blobs = objects.Where(o => IsBlobKey(o.Key)).ToList();
+        var blobs = objects.Where(o => StoreLayout.IsBlobKey(o.Key)).ToList();
         var fetcher = new Fetcher(store, logger);
         var catalog = await new StoreCatalog(store, fetcher, logger).ReadAllAsync(string.Empty, cancellationToken);
         var unreadable = catalog.Where(e => e.Manifest is null).ToList();
@@ -48,12 +48,5 @@ internal sealed class GarbageCollector(IArtifactStore store, ILogger logger)
         }
 
         return garbage;
-    }
-
-    /// <summary><c>gardenlinux-&lt;gl&gt;/&lt;kernel&gt;/&lt;artifact&gt;/blobs/&lt;sha256&gt;.tar.gz</c>.</summary>
-    public static bool IsBlobKey(string key)
-    {
-        var parts = key.Split('/');
-        return parts.Length == 5 && parts[0].StartsWith("gardenlinux-", StringComparison.Ordinal) && parts[3] == "blobs" && BlobCompression.IsBlobName(parts[4]);
     }
 }

@@ -79,7 +79,7 @@ internal sealed class Publisher(IArtifactStore store, ILogger logger)
     {
         try
         {
-            var removed = await store.RemoveStaleWritesAsync($"{key.StorePath}/", StaleWriteAge, cancellationToken);
+            var removed = await store.RemoveStaleWritesAsync($"{StoreLayout.ArtifactPrefix(key)}/", StaleWriteAge, cancellationToken);
             if (removed > 0)
             {
                 logger.LogInformation("Removed {Count} unfinished upload(s) of {Artifact} older than {Hours} h from {Store}", removed, key.ArtifactName, StaleWriteAge.TotalHours, store.Location);

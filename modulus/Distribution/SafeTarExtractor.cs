@@ -4,6 +4,7 @@ using System.Formats.Tar;
 using System.Security.Cryptography;
 using Modulus.Core.Artifacts;
 using Modulus.Core.Errors;
+using Modulus.Core.Files;
 
 namespace Modulus.Distribution;
 
@@ -21,8 +22,6 @@ internal static class SafeTarExtractor
 {
     /// <summary>The longest manifest.json a blob may carry (it is not listed in itself).</summary>
     public const long MaxManifestBytes = 16 << 20;
-
-    private const int MaxLinkHops = 40;
 
     public sealed record Extracted(string Path, string? Sha256, long Size, UnixFileMode Mode, string? LinkTarget);
 
@@ -89,7 +88,7 @@ internal static class SafeTarExtractor
                     foreach (var (from, to) in links)
                     {
                         // A new link may change where an earlier one leads: check them all against the links as they are now.
-                        if (Path.IsPathRooted(to) || !ResolvesInside(from, to, links))
+                        if (Path.IsPathRooted(to) || !ArtifactLinks.ResolvesInside(from, to, links))
                         {
                             throw Refuse(from, $"is a symlink to '{to}', outside the artifact{(from == name ? string.Empty : $" once '{name}' links to '{link}'")}");
                         }
@@ -274,58 +273,10 @@ internal static class SafeTarExtractor
         return name;
     }
 
-    /// <summary>What Modulus names its own scratch files: manifest.json.tmp, *.tmp, .fetch-*, .old-*, .staging.</summary>
+    /// <summary>What Modulus names its own scratch files: atomic writes' temp names (<see cref="AtomicFile"/>), *.tmp of older versions, .fetch-*, .old-*, .staging.</summary>
     public static bool IsTemporaryName(string part) =>
-        part.EndsWith(".tmp", StringComparison.Ordinal) || part.Contains(".fetch-", StringComparison.Ordinal) ||
+        AtomicFile.IsTempName(part) || part.EndsWith(".tmp", StringComparison.Ordinal) || part.Contains(".fetch-", StringComparison.Ordinal) ||
         part.Contains(".old-", StringComparison.Ordinal) || part == ".staging";
-
-    /// <summary>
-    /// Whether the link <paramref name="from"/> → <paramref name="to"/> stays inside the artifact when every link in
-    /// <paramref name="links"/> is followed wherever the path passes through it (as the kernel would resolve it).
-    /// </summary>
-    private static bool ResolvesInside(string from, string to, Dictionary<string, string> links)
-    {
-        var path = new List<string>(from.Split('/')[..^1]);
-        var pending = new LinkedList<string>(to.Split('/'));
-        var hops = 0;
-        while (pending.First is { } next)
-        {
-            pending.RemoveFirst();
-            var part = next.Value;
-            if (part is "" or ".")
-            {
-                continue;
-            }
-
-            if (part == "..")
-            {
-                if (path.Count == 0)
-                {
-                    return false;
-                }
-
-                path.RemoveAt(path.Count - 1);
-                continue;
-            }
-
-            path.Add(part);
-            if (links.TryGetValue(string.Join('/', path), out var through))
-            {
-                if (++hops > MaxLinkHops || Path.IsPathRooted(through))
-                {
-                    return false;
-                }
-
-                path.RemoveAt(path.Count - 1);
-                foreach (var inner in through.Split('/').Reverse())
-                {
-                    pending.AddFirst(inner);
-                }
-            }
-        }
-
-        return true;
-    }
 
     /// <summary>No entry may be written through a symlink that an earlier entry made.</summary>
     private static void CheckParents(string root, string target, string name)

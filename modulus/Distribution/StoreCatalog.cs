@@ -30,7 +30,7 @@ internal sealed class StoreCatalog(IArtifactStore store, Fetcher fetcher, ILogge
     /// <summary>The exit-3 error for a key the store lacks, naming it and what the store holds for that Garden Linux version.</summary>
     public async Task<ModulusException> NotInStoreAsync(ArtifactKey key, CancellationToken cancellationToken)
     {
-        var held = (await ReadAllAsync($"gardenlinux-{key.GardenlinuxVersion}/", cancellationToken))
+        var held = (await ReadAllAsync(StoreLayout.GardenlinuxPrefix(key.GardenlinuxVersion), cancellationToken))
             .Select(m => m.Manifest is { } found ? $"{found.KernelRelease}/{found.Key.ArtifactName}" : m.ManifestKey).ToList();
         var listing = held.Count == 0 ? "nothing" : string.Join(", ", held);
         return new ModulusException(

@@ -45,10 +45,13 @@ internal sealed class TransferProgress : IProgress<long>, IDisposable
         }
     }
 
+    /// <summary>Whether a live bar is drawn; set once at start from <see cref="IsLiveTerminal"/> (off until then, as in tests).</summary>
+    public static bool LiveTerminal { get; set; }
+
     /// <summary>Whether stderr is a terminal that a live bar can be drawn on (and the logs are text, not JSON).</summary>
-    public static bool LiveTerminal { get; } = !Console.IsErrorRedirected
-        && !string.Equals(Environment.GetEnvironmentVariable("MODULUS_LOG_FORMAT"), "json", StringComparison.OrdinalIgnoreCase)
-        && Environment.GetEnvironmentVariable("TERM") is not (null or "" or "dumb");
+    public static bool IsLiveTerminal(Func<string, string?> getVariable) => !Console.IsErrorRedirected
+        && !string.Equals(getVariable("MODULUS_LOG_FORMAT"), "json", StringComparison.OrdinalIgnoreCase)
+        && getVariable("TERM") is not (null or "" or "dumb");
 
     private string? Detail { get; }
 

@@ -1,14 +1,23 @@
 namespace Modulus.Install;
 
-/// <summary>What install and status read about the host when the user does not say.</summary>
+/// <summary>What install and status read about the node itself: its kernel and its Garden Linux version.</summary>
 internal static class HostFacts
 {
-    /// <summary>The running kernel (this container shares it with the host).</summary>
-    public static string RunningKernel() => File.ReadAllText("/proc/sys/kernel/osrelease").Trim();
+    /// <summary>
+    /// The node's running kernel: <c>&lt;host-root&gt;/proc/sys/kernel/osrelease</c> (the host's procfs, where the
+    /// host root is the node's <c>/</c> mounted with its submounts), else this process's <c>/proc</c> (a container shares
+    /// the node's kernel, so both say the same; uname(2) says it too).
+    /// </summary>
+    public static string RunningKernel(string hostRoot)
+    {
+        var hosts = Path.Combine(hostRoot, "proc", "sys", "kernel", "osrelease");
+        return File.ReadAllText(File.Exists(hosts) ? hosts : "/proc/sys/kernel/osrelease").Trim();
+    }
 
     /// <summary>
-    /// The Garden Linux version of <c>&lt;host-root&gt;/etc/os-release</c>: <c>GARDENLINUX_VERSION</c>, else
-    /// <c>VERSION_ID</c> when <c>ID=gardenlinux</c>; null on another OS (Ubuntu's VERSION_ID is no Garden Linux version).
+    /// The Garden Linux version of <c>&lt;host-root&gt;/etc/os-release</c>: <c>GARDENLINUX_VERSION</c> (Garden Linux
+    /// writes no <c>VERSION_ID</c>), else <c>VERSION_ID</c> when <c>ID=gardenlinux</c>; null on another OS (Ubuntu's
+    /// VERSION_ID is no Garden Linux version).
     /// </summary>
     public static string? GardenlinuxVersion(string hostRoot)
     {

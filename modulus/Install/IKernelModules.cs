@@ -6,7 +6,10 @@ internal interface IKernelModules
     /// <summary>The module's state, or null when it is not loaded (<c>/sys/module/&lt;name&gt;</c>).</summary>
     LoadedModule? Get(string name);
 
-    /// <summary>Loads a <c>.ko</c> file with parameters (<c>finit_module</c>).</summary>
+    /// <summary>
+    /// Loads a module file with parameters: <c>.ko</c>, or <c>.ko.xz</c>/<c>.ko.zst</c>/<c>.ko.gz</c> decompressed by the kernel
+    /// where it can and by modulus where it cannot (<see cref="NativeKernel.LoadModule"/>).
+    /// </summary>
     void Load(string path, string parameters);
 
     /// <summary>Unloads a module that nothing uses (<c>delete_module</c>).</summary>

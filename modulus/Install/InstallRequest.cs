@@ -14,17 +14,15 @@ internal sealed record InstallRequest
     public required string HostRoot { get; init; }
 
     /// <summary>Host path that gets the <c>nvidia</c> symlink to the live cache entry (chart: hostDriverPath).</summary>
-    public string HostDriverPath { get; init; } = "/opt/drivers";
+    public string HostDriverPath { get; init; } = HostSettings.DefaultHostDriverPath;
 
     /// <summary>Parameters per module name, e.g. nvidia → "NVreg_EnableGpuFirmware=0".</summary>
     public IReadOnlyDictionary<string, string> ModuleParameters { get; init; } = new Dictionary<string, string>();
 
-    /// <summary>
-    /// nvidia-peermem (GPUDirect RDMA): <c>auto</c> loads it only when the node has the InfiniBand core it needs
-    /// (ib_core, MLNX OFED), else warns once; <c>always</c> loads it and fails the install when it cannot;
-    /// <c>never</c> skips it.
-    /// </summary>
-    public string Peermem { get; init; } = "auto";
+    public PeermemPolicy Peermem { get; init; } = PeermemPolicy.Auto;
+
+    /// <summary>Switch each NVIDIA GPU's IOMMU group to identity before loading (<see cref="IommuPassthrough"/>).</summary>
+    public bool IommuPassthrough { get; init; }
 
     public bool DryRun { get; init; }
 
@@ -35,4 +33,6 @@ internal sealed record InstallRequest
 
     /// <summary>Cache entries to keep besides the live one; older ones (other kernels, other versions) are removed.</summary>
     public int KeepCacheEntries { get; init; } = 2;
+
+    public HostSettings Host => new(HostRoot, CacheDir, HostDriverPath);
 }

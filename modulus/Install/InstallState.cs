@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Modulus.Cache;
+using Modulus.Core.Files;
 using Modulus.Core.Pipes;
 
 namespace Modulus.Install;
@@ -15,20 +17,15 @@ internal sealed record InstallState(string Artifact, bool Succeeded, string Mess
     /// <summary>Bytes fetched from the store (the blob's size); 0 when the cache had the artifact.</summary>
     public long? BytesFetched { get; init; }
 
-    public const string FileName = "last-install.json";
-
     public static void Write(string cacheDir, InstallState state)
     {
         Directory.CreateDirectory(cacheDir);
-        var path = Path.Combine(cacheDir, FileName);
-        var temp = path + ".tmp";
-        File.WriteAllBytes(temp, JsonSerializer.SerializeToUtf8Bytes(state, ProtocolJson.Indented));
-        File.Move(temp, path, overwrite: true);
+        AtomicFile.WriteAllBytes(new HostCache(cacheDir).LastInstall, JsonSerializer.SerializeToUtf8Bytes(state, ProtocolJson.Indented));
     }
 
     public static InstallState? Read(string cacheDir)
     {
-        var path = Path.Combine(cacheDir, FileName);
+        var path = new HostCache(cacheDir).LastInstall;
         try
         {
             return File.Exists(path) ? JsonSerializer.Deserialize<InstallState>(File.ReadAllBytes(path), ProtocolJson.Options) : null;

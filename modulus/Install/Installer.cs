@@ -1,202 +1,124 @@
-using Modulus.Cache;
 using Microsoft.Extensions.Logging;
-using Modulus.Core.Artifacts;
 using Modulus.Core.Errors;
 using Modulus.Core.Processes;
-using Modulus.Distribution;
 using Modulus.Storage;
 
 namespace Modulus.Install;
 
+/// <summary>The host as an install reaches it: the kernel's modules, /dev, the PCI bus, the kernel log, programs.</summary>
+internal sealed record InstallHost(IKernelModules Modules, IDeviceNodes Devices, IPciScanner Pci, IKernelLog KernelLog, IProcessRunner Runner);
+
 /// <summary>
-/// <c>modulus install</c> (docs/install.md): makes the driver live on this node. Every host access goes through
-/// the narrow interfaces it is given, and every change is a <see cref="Step"/> that <c>--dry-run</c> only prints.
+/// <c>modulus install</c> (docs/install.md): makes the driver live on this node, as the list of its steps. Every host
+/// access goes through <see cref="InstallHost"/>; every change is a step of the <see cref="InstallRun"/> that
+/// <c>--dry-run</c> only records. Acquire, then swap: nothing on the node changes until the new artifact is verified
+/// in the cache; a failure after the swap unloads what this run loaded and restores the firmware path.
 /// </summary>
-internal sealed partial class Installer(
-    IKernelModules modules,
-    IDeviceNodes devices,
-    IPciScanner pci,
-    IKernelLog kernelLog,
-    IProcessRunner runner,
-    IArtifactStore? store,
-    Func<CancellationToken, Task<string>>? compile,
-    ILogger logger,
-    Upgrade.InPlaceUpgrader? upgrader = null)
+internal sealed class Installer(InstallHost host, IArtifactStore? store, IArtifactCompiler? compiler, ILogger logger, IUpgradeGate? upgrades = null, IDriverConsumers? consumers = null)
 {
-    /// <summary>NVIDIA's modules in load order; unloading goes the other way.</summary>
-    public static readonly string[] NvidiaModules = ["nvidia", "nvidia_modeset", "nvidia_drm", "nvidia_uvm", "nvidia_peermem"];
+    private readonly ArtifactAcquirer acquirer = new(store, compiler, logger);
+    private readonly DriverUnloader unloader = new(host.Modules, upgrades, logger);
+    private readonly ModuleLoader loader = new(host.Modules, logger);
+    private readonly IommuPassthrough iommu = new(logger);
+    private readonly DeviceNodeMaker deviceNodes = new(host.Devices, host.Runner, logger);
+    private readonly DriverValidator validator = new(host.Modules, host.Runner, logger);
+    private readonly HostIntegration integration = new(host.Runner, logger);
 
-    private readonly List<string> steps = [];
-    private long bytesFetched;
-    private bool upgrading;
-    private InstallRequest request = null!;
-
-    /// <summary>
-    /// One plan, acquire then swap: read the node's state, get the new artifact into the cache and verify it, and
-    /// only then stop persistenced, unload the old driver and load the new one. A failure before the swap leaves
-    /// the running driver untouched; one after it unloads what this run loaded and restores the firmware path.
-    /// </summary>
-    public async Task<InstallOutcome> InstallAsync(InstallRequest install, CancellationToken cancellationToken)
+    public async Task<InstallOutcome> InstallAsync(InstallRequest request, CancellationToken cancellationToken)
     {
-        request = install;
-        var key = install.Key;
-        var entry = new HostCache(install.CacheDir).EntryPath(key);
+        var run = new InstallRun(request, logger);
+        var key = run.Key;
         using var scope = logger.BeginScope(new Dictionary<string, object>
         {
             ["Driver"] = key.Name, ["DriverVersion"] = key.Version, ["GardenlinuxVersion"] = key.GardenlinuxVersion, ["Kernel"] = key.KernelRelease,
         });
-        logger.LogInformation("Installing {Artifact}{DryRun}", key, install.DryRun ? " (dry run: nothing is changed)" : string.Empty);
+        logger.LogInformation("Installing {Artifact}{DryRun}", key, run.DryRun ? " (dry run: nothing is changed)" : string.Empty);
 
-        var gpus = pci.NvidiaGpus();
-        if (gpus.Count == 0 && !install.SkipGpuCheck)
+        // 1. A node without an NVIDIA GPU gets nothing.
+        var gpus = host.Pci.NvidiaGpus();
+        if (gpus.Count == 0 && !request.SkipGpuCheck)
         {
-            logger.LogWarning("This node has no NVIDIA GPU (no PCI display/3D function of vendor 10de under {Sys}): nothing is loaded", HostPath("sys/bus/pci/devices"));
-            return new InstallOutcome(entry, AlreadyInstalled: false, steps) { NoGpu = true };
+            logger.LogWarning("This node has no NVIDIA GPU (no PCI display/3D function of vendor 10de under {Sys}): nothing is loaded", run.Host.HostPath("/sys/bus/pci/devices"));
+            return run.Outcome(noGpu: true);
         }
 
-        var cached = TryReadCachedManifest(entry);
-        var wanted = (cached?.Modules.Select(m => m.Name) ?? NvidiaModules)
-            .Where(m => request.Peermem == "always" || !OptionalModules.Contains(m)).ToList();
-        if (IsLive(key, entry, wanted))
+        // 2. Live already: nothing to do.
+        var link = new DriverLink(run.Host);
+        var wanted = (ArtifactAcquirer.TryReadCached(run.Entry)?.Modules.Select(m => m.Name) ?? NvidiaModules.All)
+            .Where(m => request.Peermem == PeermemPolicy.Always || !NvidiaModules.Optional.Contains(m)).ToList();
+        if (new LiveDriver(host.Modules, host.Devices, link).WhyNotLive(wanted, key.Version, run.Entry) is null)
         {
             logger.LogInformation("{Artifact} is loaded already and its device nodes are present; nothing to do", key.ArtifactName);
-            return new InstallOutcome(entry, AlreadyInstalled: true, steps);
+            if (!run.DryRun && consumers is not null)
+            {
+                await consumers.ResumeAsync(cancellationToken); // an install that stopped them may have been cut short
+            }
+
+            return run.Outcome(alreadyInstalled: true);
         }
 
-        // Acquire: nothing on the node changes until the new artifact is verified in the cache.
-        CleanStaging();
-        var manifest = await EnsureArtifactAsync(key, entry, cancellationToken);
+        // 3. Acquire: the new artifact, verified in the cache.
+        ArtifactAcquirer.CleanStaging(run);
+        var manifest = await acquirer.AcquireAsync(run, cancellationToken);
         var index = new HostModuleIndex(request.HostRoot, key.KernelRelease);
-        var plan = manifest is null ? [] : PlanModules(entry, manifest, index);
+        var plan = manifest is null ? [] : loader.Plan(run, manifest, index);
 
-        // Swap.
-        await UnloadOtherVersionAsync(key, cancellationToken);
-        if (manifest is null)
+        // 4. Swap: what uses the driver's files off the node, another version out, this one in, its device nodes made, validated.
+        if (consumers is not null)
         {
-            steps.Add("load the compiled artifact's modules, create device nodes, validate, link the driver path (they depend on the compiled artifact)");
-            return new InstallOutcome(entry, AlreadyInstalled: false, steps);
+            await run.DoAsync($"take the driver's other users (the GPU Operator's operands) off the node until {key.Version} is live",
+                () => consumers.StopAsync($"installing {key.ArtifactName}", cancellationToken));
         }
 
-        using (var log = request.DryRun ? null : kernelLog.Follow())
+        try
         {
-            try
+            await unloader.UnloadOtherVersionAsync(run, link, cancellationToken);
+            if (manifest is null)
             {
-                LoadModules(entry, manifest, plan, index, log);
-                await CreateDeviceNodesAsync(entry, gpus.Count, cancellationToken);
-                await ValidateAsync(entry, plan, gpus.Count, cancellationToken);
+                run.Defer("load the compiled artifact's modules, create device nodes, validate, link the driver path (they depend on the compiled artifact)");
+                return run.Outcome();
             }
-            catch (Exception e) when (e is ModulusException or IOException or OperationCanceledException)
+
+            using (var kernelLog = run.DryRun ? null : host.KernelLog.Follow())
             {
-                RollBack();
-                if (upgrading)
+                try
                 {
-                    await upgrader!.FailAsync($"installing {key.Version} failed: {e.Message}", CancellationToken.None);
+                    iommu.Apply(run, gpus);
+                    loader.Load(run, manifest, plan, index, kernelLog);
+                    await deviceNodes.CreateAsync(run, manifest, gpus.Count, cancellationToken);
+                    await validator.ValidateAsync(run, manifest, plan, gpus.Count, cancellationToken);
                 }
-
-                throw;
+                catch (Exception e) when (e is ModulusException or IOException or OperationCanceledException)
+                {
+                    run.Journal.RollBack(host.Modules, logger);
+                    throw;
+                }
             }
         }
-
-        if (upgrading)
+        catch (Exception e) when (run.Upgrade is not null && e is ModulusException or IOException or OperationCanceledException)
         {
-            await upgrader!.CompleteAsync(key.Version, cancellationToken);
+            await run.Upgrade.FailAsync($"installing {key.Version} failed: {e.Message}", CancellationToken.None);
+            throw;
         }
 
-        LinkHostDriverPath(entry);
-        await RunLdconfigAsync(cancellationToken);
-        await StartPersistencedAsync(entry, cancellationToken);
-        RemoveOldCacheEntries(entry);
-        if (!install.DryRun)
+        if (run.Upgrade is not null)
+        {
+            await run.Upgrade.CompleteAsync(cancellationToken);
+        }
+
+        // 5. The host finds the live driver, its other users come back onto the new files; old cache entries go.
+        await integration.IntegrateAsync(run, manifest, link, cancellationToken);
+        if (consumers is not null)
+        {
+            await run.DoAsync("let the driver's other users (the GPU Operator's operands) back onto the node", () => consumers.ResumeAsync(cancellationToken));
+        }
+
+        ArtifactAcquirer.Prune(run);
+        if (!run.DryRun)
         {
             logger.LogInformation("{Artifact} is live: {Modules} loaded, {Gpus} GPU(s)", key.ArtifactName, string.Join(", ", plan.Select(m => m.Name)), gpus.Count);
         }
 
-        return new InstallOutcome(entry, AlreadyInstalled: false, steps) { BytesFetched = bytesFetched };
-    }
-
-    /// <summary>Does <paramref name="change"/> and records it; with --dry-run only records it (the command prints the plan).</summary>
-    private void Step(string description, Action change)
-    {
-        steps.Add(description);
-        if (request.DryRun)
-        {
-            return;
-        }
-
-        logger.LogInformation("{Step:l}", description);
-        change();
-    }
-
-    private async Task StepAsync(string description, Func<Task> change)
-    {
-        steps.Add(description);
-        if (request.DryRun)
-        {
-            return;
-        }
-
-        logger.LogInformation("{Step:l}", description);
-        await change();
-    }
-
-    /// <summary>The wanted version is loaded (or, for modules without a version, this entry is the linked one) and the nodes exist.</summary>
-    private bool IsLive(ArtifactKey key, string entry, IReadOnlyList<string> wanted)
-    {
-        var loaded = wanted.Select(modules.Get).ToList();
-        if (loaded.Count == 0 || loaded.Any(m => m is null))
-        {
-            return false;
-        }
-
-        var primary = loaded[0]!;
-        var sameVersion = primary.Version is not null ? primary.Version == key.Version : LinkedEntry() == entry;
-        return sameVersion && (!wanted.Contains("nvidia") || devices.Exists("nvidiactl"));
-    }
-
-    private string HostPath(params string[] parts) => Path.Combine([request.HostRoot, .. parts.Select(p => p.TrimStart('/'))]);
-
-    private string DriverLink => HostPath(request.HostDriverPath, "nvidia");
-
-    /// <summary>The cache entry the host driver path links to, as seen from here.</summary>
-    private string? LinkedEntry()
-    {
-        var target = new FileInfo(DriverLink).LinkTarget;
-        return target is null ? null : Path.GetFullPath(target);
-    }
-
-    private static Manifest? TryReadCachedManifest(string entry)
-    {
-        try
-        {
-            return File.Exists(Path.Combine(entry, Manifest.FileName))
-                ? ManifestFile.Parse(File.ReadAllBytes(Path.Combine(entry, Manifest.FileName)), entry)
-                : null;
-        }
-        catch (InvalidDataException)
-        {
-            return null;
-        }
-    }
-
-    private void CleanStaging()
-    {
-        var staging = new HostCache(request.CacheDir).Staging;
-        if (Directory.Exists(staging) && Directory.EnumerateFileSystemEntries(staging).Any())
-        {
-            Step($"remove leftovers in {staging}", () =>
-            {
-                foreach (var leftover in Directory.EnumerateFileSystemEntries(staging))
-                {
-                    if (Directory.Exists(leftover))
-                    {
-                        Directory.Delete(leftover, recursive: true);
-                    }
-                    else
-                    {
-                        File.Delete(leftover);
-                    }
-                }
-            });
-        }
+        return run.Outcome();
     }
 }

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text;
+using Modulus.Core.Native;
 
 namespace Modulus.Install;
 
@@ -12,8 +13,6 @@ internal sealed partial class KmsgKernelLog(string path = "/dev/kmsg") : IKernel
 {
     private const int O_RDONLY_NONBLOCK_CLOEXEC = 0x800 | 0x80000;
     private const int SEEK_END = 2;
-    private const int EPIPE = 32;
-    private const int EINTR = 4;
 
     public IKernelLogReader Follow()
     {
@@ -43,7 +42,7 @@ internal sealed partial class KmsgKernelLog(string path = "/dev/kmsg") : IKernel
                 if (n < 0)
                 {
                     var errno = Marshal.GetLastPInvokeError();
-                    if (errno is EPIPE or EINTR)
+                    if (errno is Errno.EPIPE or Errno.EINTR)
                     {
                         continue; // records were overwritten before we read them, or a signal: go on with the next
                     }

@@ -31,4 +31,17 @@ internal static class ModuleParameters
 
         return result.ToDictionary(p => p.Key, p => string.Join(' ', p.Value), StringComparer.Ordinal);
     }
+
+    /// <summary><paramref name="parameters"/> with <c>module.name=value</c> added, unless the module's parameters set <paramref name="name"/> already.</summary>
+    public static IReadOnlyDictionary<string, string> WithDefault(IReadOnlyDictionary<string, string> parameters, string module, string name, string value)
+    {
+        var given = parameters.GetValueOrDefault(module, string.Empty);
+        if (given.Split(' ', StringSplitOptions.RemoveEmptyEntries).Any(p => p.StartsWith(name + "=", StringComparison.Ordinal)))
+        {
+            return parameters;
+        }
+
+        var result = new Dictionary<string, string>(parameters, StringComparer.Ordinal) { [module] = given.Length == 0 ? $"{name}={value}" : $"{given} {name}={value}" };
+        return result;
+    }
 }

@@ -30,24 +30,33 @@ internal sealed record NodeStatus(
     [System.Text.Json.Serialization.JsonPropertyOrder(-1)]
     public string? LiveDriverVersion { get; init; }
 
+    /// <summary>
+    /// The driver link as the host sees it (normalized): the value for the GPU Operator's
+    /// <c>hostPaths.driverInstallDir</c> and the toolkit's driver root.
+    /// </summary>
+    public string? DriverPath { get; init; }
+
+    /// <summary>The cache entry the link names, as the host sees it: a path without links, for <c>nvidia-ctk --driver-root</c> on the node.</summary>
+    public string? DriverRoot { get; init; }
+
     /// <summary>The outcome of the last install on this node (<c>&lt;cache&gt;/last-install.json</c>), when there was one.</summary>
     public InstallState? LastInstall { get; init; }
 
     /// <summary>Set when the host is not Garden Linux: what its os-release says instead.</summary>
     public string? Os { get; init; }
 
-    public static async Task<NodeStatus> ReadAsync(IKernelModules modules, string hostRoot, string cacheDir, string hostDriverPath, bool verify, CancellationToken cancellationToken, string? node = null)
+    public static async Task<NodeStatus> ReadAsync(IKernelModules modules, HostSettings host, bool verify, CancellationToken cancellationToken, string? node = null)
     {
-        var link = Path.Combine(hostRoot, hostDriverPath.TrimStart('/'), "nvidia");
-        var live = new FileInfo(link).LinkTarget is { } target ? Path.GetFullPath(Path.Combine(hostRoot, target.TrimStart('/'))) : null;
+        var link = new DriverLink(host);
+        var live = link.LiveEntry();
         var liveManifest = live is not null && File.Exists(Path.Combine(live, Manifest.FileName)) ? await ManifestFile.ReadAsync(live, cancellationToken) : null;
-        var names = (liveManifest?.Modules.Select(m => m.Name) ?? []).Concat(Installer.NvidiaModules).Distinct();
+        var names = (liveManifest?.Modules.Select(m => m.Name) ?? []).Concat(NvidiaModules.All).Distinct();
         var loaded = names.Select(modules.Get).OfType<LoadedModule>().ToList();
-        var dev = Path.Combine(hostRoot, "dev");
+        var dev = host.HostPath("/dev");
         var nodes = Directory.Exists(dev) ? Directory.GetFiles(dev, "nvidia*").Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList() : [];
 
         var entries = new List<CacheEntryStatus>();
-        foreach (var entry in new HostCache(cacheDir).Entries())
+        foreach (var entry in new HostCache(host.CacheDir).Entries())
         {
             var state = !entry.HasManifest ? "incomplete (no manifest.json)" : "not verified";
             if (verify && entry.HasManifest)
@@ -56,34 +65,33 @@ internal sealed record NodeStatus(
                 state = problems.Count == 0 ? "verified" : "damaged: " + string.Join("; ", problems.Take(3));
             }
 
-            entries.Add(new CacheEntryStatus(entry.Name, Path.GetFullPath(entry.Directory) == live, state));
+            entries.Add(new CacheEntryStatus(entry.Name, link.Names(entry.Directory), state));
         }
 
-        var required = liveManifest?.Modules.Where(m => !Installer.OptionalModules.Contains(m.Name)).ToList() ?? [];
-        var (ready, reason) = (liveManifest, loaded) switch
-        {
-            (null, _) => (false, $"no driver is linked at {link}"),
-            _ when required.Any(m => loaded.All(l => l.Name != m.Name)) =>
-                (false, "not loaded: " + string.Join(", ", required.Where(m => loaded.All(l => l.Name != m.Name)).Select(m => m.Name))),
-            _ when loaded.FirstOrDefault(l => l.Name == liveManifest.Modules[0].Name)?.Version is { } v && v != liveManifest.Driver.Version =>
-                (false, $"{liveManifest.Modules[0].Name} {v} is loaded, the linked artifact is {liveManifest.Driver.Version}"),
-            _ when liveManifest.Modules.Any(m => m.Name == "nvidia") && !nodes.Contains("nvidiactl") => (false, "/dev/nvidiactl is missing"),
-            _ => (true, $"{liveManifest.Driver.Name} {liveManifest.Driver.Version} is live"),
-        };
+        var required = liveManifest?.Modules.Select(m => m.Name).Where(m => !NvidiaModules.Optional.Contains(m)).ToList() ?? [];
+        var why = liveManifest is null
+            ? $"no driver is linked at {link.Path}"
+            : new LiveDriver(modules, new DevDeviceNodes(host.HostRoot), link).WhyNotLive(required, liveManifest.Driver.Version, live!);
+        var ready = why is null;
+        var reason = why ?? $"{liveManifest!.Driver.Name} {liveManifest.Driver.Version} is live";
+
         // Not ready: the last install's own words say why (e.g. "no NVIDIA GPU was found ...").
-        var last = InstallState.Read(cacheDir);
+        var last = InstallState.Read(host.CacheDir);
         if (!ready && last is { Succeeded: false })
         {
             reason += $"; the last install ({last.Artifact}, {last.At:u}) failed: {last.Message}";
         }
 
-        return new NodeStatus(HostFacts.RunningKernel(), HostFacts.GardenlinuxVersion(hostRoot), loaded, nodes!, live, entries, ready, reason)
+        var gardenlinux = HostFacts.GardenlinuxVersion(host.HostRoot);
+        return new NodeStatus(HostFacts.RunningKernel(host.HostRoot), gardenlinux, loaded, nodes!, live, entries, ready, reason)
         {
-            Node = node ?? HostName(hostRoot),
+            Node = node ?? HostName(host.HostRoot),
+            DriverPath = live is null ? null : link.HostPath,
+            DriverRoot = link.LiveEntryOnHost(),
             ExpectedDriverVersion = liveManifest?.Driver.Version,
-            LiveDriverVersion = loaded.FirstOrDefault(l => l.Name == (liveManifest is { Modules.Count: > 0 } ? liveManifest.Modules[0].Name : "nvidia"))?.Version,
+            LiveDriverVersion = loaded.FirstOrDefault(l => l.Name == (liveManifest is { Modules.Count: > 0 } ? liveManifest.Modules[0].Name : NvidiaModules.Nvidia))?.Version,
             LastInstall = last,
-            Os = HostFacts.GardenlinuxVersion(hostRoot) is null ? HostFacts.DescribeOs(hostRoot) : null,
+            Os = gardenlinux is null ? HostFacts.DescribeOs(host.HostRoot) : null,
         };
     }
 

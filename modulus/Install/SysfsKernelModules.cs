@@ -1,7 +1,9 @@
+using Microsoft.Extensions.Logging;
+
 namespace Modulus.Install;
 
 /// <summary>The real kernel: state from <c>&lt;host-root&gt;/sys/module</c>, changes through system calls.</summary>
-internal sealed class SysfsKernelModules(string hostRoot) : IKernelModules
+internal sealed class SysfsKernelModules(string hostRoot, ILogger? logger = null) : IKernelModules
 {
     private string Sys(params string[] parts) => Path.Combine([hostRoot, "sys", .. parts]);
 
@@ -31,7 +33,22 @@ internal sealed class SysfsKernelModules(string hostRoot) : IKernelModules
         };
     }
 
-    public void Load(string path, string parameters) => NativeKernel.FinitModule(path, parameters);
+    public void Load(string path, string parameters)
+    {
+        var loading = NativeKernel.LoadModule(path, parameters, Sys("module"));
+        if (loading.Compression is not null && !loading.ByKernel)
+        {
+            var file = Path.Combine(Sys("module"), "compression");
+            var kernel = NativeKernel.KernelCompression(Sys("module"));
+            logger?.LogInformation(
+                "{Path:l} is {Compression:l}-compressed and this kernel cannot decompress it ({Reason:l}): modulus decompressed it ({Bytes} bytes) and loaded the image with init_module",
+                path, loading.Compression, kernel is null ? $"there is no {file}: CONFIG_MODULE_DECOMPRESS is off" : $"{file} says it decompresses {kernel} only", loading.ImageBytes);
+        }
+        else if (loading.ByKernel)
+        {
+            logger?.LogInformation("{Path:l} is {Compression:l}-compressed; the kernel decompressed it itself", path, loading.Compression);
+        }
+    }
 
     public void Unload(string name) => NativeKernel.DeleteModule(name);
 

@@ -1,5 +1,7 @@
 using System.Globalization;
 
+using Modulus.Drivers;
+
 namespace Modulus.Install;
 
 /// <summary>Reads <c>&lt;host-root&gt;/sys/bus/pci/devices/*/{vendor,device,class}</c>.</summary>

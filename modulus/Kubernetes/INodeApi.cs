@@ -9,6 +9,12 @@ internal interface INodeApi
     /// <summary>The node's labels; throws <see cref="KubernetesApiException"/> when it cannot be read.</summary>
     Task<IReadOnlyDictionary<string, string>> GetNodeLabelsAsync(string node, CancellationToken cancellationToken);
 
+    /// <summary>The node's annotations; throws <see cref="KubernetesApiException"/> when it cannot be read.</summary>
+    Task<IReadOnlyDictionary<string, string>> GetNodeAnnotationsAsync(string node, CancellationToken cancellationToken);
+
+    /// <summary>Sets labels and annotations in one JSON merge patch (a null value removes one).</summary>
+    Task PatchNodeMetadataAsync(string node, IReadOnlyDictionary<string, string?> labels, IReadOnlyDictionary<string, string?> annotations, CancellationToken cancellationToken);
+
     /// <summary>Every node (matching <paramref name="labelSelector"/> when given), as <c>GET /api/v1/nodes</c> returns them.</summary>
     Task<string> ListNodesJsonAsync(string? labelSelector, CancellationToken cancellationToken);
 

@@ -49,13 +49,27 @@ internal sealed partial class KubernetesClient : INodeApi, IUpgradeApi, IDisposa
         return KubernetesJson.Serialize(list);
     }
 
-    public Task PatchNodeLabelsAsync(string node, IReadOnlyDictionary<string, string?> labels, CancellationToken cancellationToken)
+    public Task PatchNodeLabelsAsync(string node, IReadOnlyDictionary<string, string?> labels, CancellationToken cancellationToken) =>
+        PatchMetadataAsync(node, new JsonObject { ["labels"] = Map(labels) }, $"label node {node}", cancellationToken);
+
+    public async Task<IReadOnlyDictionary<string, string>> GetNodeAnnotationsAsync(string node, CancellationToken cancellationToken)
     {
-        // A JSON merge patch: a null value removes the label, which the typed models cannot say.
-        var patch = new JsonObject { ["metadata"] = new JsonObject { ["labels"] = new JsonObject(labels.Select(l => KeyValuePair.Create(l.Key, (JsonNode?)(l.Value is null ? null : JsonValue.Create(l.Value))))) } };
-        return CallAsync(token => api.CoreV1.PatchNodeAsync(new V1Patch(patch.ToJsonString(), V1Patch.PatchType.MergePatch), node, cancellationToken: token),
-            $"label node {node}", cancellationToken);
+        var read = await CallAsync(token => api.CoreV1.ReadNodeAsync(node, cancellationToken: token), $"read node {node}", cancellationToken);
+        return read.Metadata?.Annotations is { } annotations ? new Dictionary<string, string>(annotations, StringComparer.Ordinal) : new Dictionary<string, string>();
     }
+
+    public Task PatchNodeMetadataAsync(string node, IReadOnlyDictionary<string, string?> labels, IReadOnlyDictionary<string, string?> annotations, CancellationToken cancellationToken) =>
+        PatchMetadataAsync(node, new JsonObject { ["labels"] = Map(labels), ["annotations"] = Map(annotations) }, $"label and annotate node {node}", cancellationToken);
+
+    /// <summary>A JSON merge patch of the node's metadata: a null value removes the key, which the typed models cannot say.</summary>
+    private Task PatchMetadataAsync(string node, JsonObject metadata, string what, CancellationToken cancellationToken)
+    {
+        var patch = new JsonObject { ["metadata"] = metadata }.ToJsonString(); // once: every attempt sends the same
+        return CallAsync(token => api.CoreV1.PatchNodeAsync(new V1Patch(patch, V1Patch.PatchType.MergePatch), node, cancellationToken: token), what, cancellationToken);
+    }
+
+    private static JsonObject Map(IReadOnlyDictionary<string, string?> values) =>
+        new(values.Select(l => KeyValuePair.Create(l.Key, (JsonNode?)(l.Value is null ? null : JsonValue.Create(l.Value)))));
 
     public Task PatchNodeConditionAsync(string node, NodeConditionUpdate condition, CancellationToken cancellationToken)
     {

@@ -8,7 +8,7 @@ namespace Modulus.Kubernetes;
 /// <summary>
 /// Finds the API server with the KubernetesClient library: in a pod, the service account
 /// (<see cref="KubernetesClientConfiguration.InClusterConfig"/>: token re-read as it rotates, CA, namespace);
-/// elsewhere a kubeconfig (<c>--kubeconfig</c>, <c>KUBECONFIG</c>, <c>~/.kube/config</c>) with every auth method the
+/// elsewhere a kubeconfig (<c>--kubeconfig</c> or <c>KUBECONFIG</c>, else <c>~/.kube/config</c>) with every auth method the
 /// library has: tokens, client certificates, <c>exec</c> credential plugins (Gardener, OIDC), auth providers.
 /// </summary>
 internal static class KubernetesClientFactory
@@ -40,8 +40,8 @@ internal static class KubernetesClientFactory
             throw new InvalidInputException($"kubeconfig {kubeconfig} does not exist");
         }
 
-        var path = kubeconfig ?? Environment.GetEnvironmentVariable("KUBECONFIG")?.Split(':')[0]
-            ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".kube", "config");
+        // --kubeconfig falls back to KUBECONFIG (Commands/Options/KubernetesOptions); then the user's default file.
+        var path = kubeconfig ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".kube", "config");
         return File.Exists(path) ? FromKubeconfig(path) : null;
     }
 

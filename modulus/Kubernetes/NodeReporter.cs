@@ -9,52 +9,58 @@ namespace Modulus.Kubernetes;
 /// </summary>
 internal sealed class NodeReporter(INodeApi api, string node, ILogger logger)
 {
-    public const string VersionLabel = "modulus.gardenlinux.io/nvidia-driver-version";
-    public const string ReadyLabel = "modulus.gardenlinux.io/nvidia-driver-ready";
-    public const string OsVersionLabel = "os-version";
-
     public string Node { get; } = node;
 
-    /// <summary>The node condition Modulus keeps true to the driver's state.</summary>
-    public const string ReadyCondition = "NvidiaDriverReady";
-
-    /// <summary>The driver is live: labels, the condition True, an Event. False when the API could not be told.</summary>
-    public Task<bool> ReportInstalledAsync(string version, string message, CancellationToken cancellationToken) => BestEffortAsync("report the install", async () =>
+    /// <summary>
+    /// The driver is live: labels (with the Garden Linux version it was installed for, where known), the condition
+    /// True, an Event. False when the API could not be told.
+    /// </summary>
+    public Task<bool> ReportInstalledAsync(string version, string? gardenlinuxVersion, string message, CancellationToken cancellationToken) => BestEffortAsync("report the install", async () =>
     {
-        await api.PatchNodeLabelsAsync(Node, new Dictionary<string, string?> { [VersionLabel] = version, [ReadyLabel] = "true" }, cancellationToken);
-        await api.PatchNodeConditionAsync(Node, new NodeConditionUpdate(ReadyCondition, true, "NvidiaDriverLive", message), cancellationToken);
+        var labels = new Dictionary<string, string?> { [NodeLabels.DriverVersion] = version, [NodeLabels.DriverReady] = "true" };
+        if (gardenlinuxVersion is not null)
+        {
+            labels[NodeLabels.GardenlinuxVersion] = gardenlinuxVersion;
+        }
+
+        await api.PatchNodeLabelsAsync(Node, labels, cancellationToken);
+        await api.PatchNodeConditionAsync(Node, new NodeConditionUpdate(NodeLabels.ReadyCondition, true, "NvidiaDriverLive", message), cancellationToken);
         await api.CreateNodeEventAsync(Node, "Normal", "NvidiaDriverInstalled", message, cancellationToken);
     });
 
     public Task<bool> ReportFailedAsync(string reason, string message, CancellationToken cancellationToken) => BestEffortAsync("report the failure", async () =>
     {
-        await api.PatchNodeLabelsAsync(Node, new Dictionary<string, string?> { [ReadyLabel] = null }, cancellationToken);
-        await api.PatchNodeConditionAsync(Node, new NodeConditionUpdate(ReadyCondition, false, reason, message), cancellationToken);
+        await api.PatchNodeLabelsAsync(Node, new Dictionary<string, string?> { [NodeLabels.DriverReady] = null }, cancellationToken);
+        await api.PatchNodeConditionAsync(Node, new NodeConditionUpdate(NodeLabels.ReadyCondition, false, reason, message), cancellationToken);
         await api.CreateNodeEventAsync(Node, "Warning", reason, message, cancellationToken);
     });
 
     /// <summary>The node has no NVIDIA GPU: nothing was loaded, the ready label says false.</summary>
     public Task<bool> ReportNoGpuAsync(string message, CancellationToken cancellationToken) => BestEffortAsync("report the missing GPU", async () =>
     {
-        await api.PatchNodeLabelsAsync(Node, new Dictionary<string, string?> { [ReadyLabel] = "false" }, cancellationToken);
-        await api.PatchNodeConditionAsync(Node, new NodeConditionUpdate(ReadyCondition, false, "NvidiaGpuNotFound", message), cancellationToken);
+        await api.PatchNodeLabelsAsync(Node, new Dictionary<string, string?> { [NodeLabels.DriverReady] = "false" }, cancellationToken);
+        await api.PatchNodeConditionAsync(Node, new NodeConditionUpdate(NodeLabels.ReadyCondition, false, "NvidiaGpuNotFound", message), cancellationToken);
         await api.CreateNodeEventAsync(Node, "Warning", "NvidiaGpuNotFound", message, cancellationToken);
     });
 
     /// <summary>The driver is no longer live: the ready label goes, the condition says False and why.</summary>
     public Task<bool> ReportGoneAsync(string why, CancellationToken cancellationToken) => BestEffortAsync("remove the ready label", async () =>
     {
-        await api.PatchNodeLabelsAsync(Node, new Dictionary<string, string?> { [ReadyLabel] = null }, cancellationToken);
-        await api.PatchNodeConditionAsync(Node, new NodeConditionUpdate(ReadyCondition, false, "NvidiaDriverNotReady", why), cancellationToken);
+        await api.PatchNodeLabelsAsync(Node, new Dictionary<string, string?> { [NodeLabels.DriverReady] = null }, cancellationToken);
+        await api.PatchNodeConditionAsync(Node, new NodeConditionUpdate(NodeLabels.ReadyCondition, false, "NvidiaDriverNotReady", why), cancellationToken);
         await api.CreateNodeEventAsync(Node, "Warning", "NvidiaDriverNotReady", why, cancellationToken);
     });
+
+    /// <summary>An operator's value disagreed with the node and was ignored (a Warning Event, once per install).</summary>
+    public Task<bool> ReportSettingIgnoredAsync(string message, CancellationToken cancellationToken) => BestEffortAsync("report the ignored setting",
+        () => api.CreateNodeEventAsync(Node, "Warning", "NvidiaInstallerSettingIgnored", message, cancellationToken));
 
     /// <summary>The node's <c>os-version</c> label, or null when it has none or the API cannot tell.</summary>
     public async Task<string?> GardenlinuxVersionAsync(CancellationToken cancellationToken)
     {
         try
         {
-            return (await api.GetNodeLabelsAsync(Node, cancellationToken)).GetValueOrDefault(OsVersionLabel);
+            return (await api.GetNodeLabelsAsync(Node, cancellationToken)).GetValueOrDefault(NodeLabels.OsVersion);
         }
         catch (KubernetesApiException e)
         {

@@ -1,4 +1,5 @@
 using Modulus.Core.Errors;
+using Modulus.Core.Files;
 
 namespace Modulus.Storage;
 
@@ -50,7 +51,7 @@ internal sealed class FileStore(string root) : IArtifactStore
         var start = PathOf(prefix.TrimEnd('/'));
         IReadOnlyList<StoreObject> objects = Directory.Exists(start)
             ? [.. Directory.EnumerateFiles(start, "*", SearchOption.AllDirectories)
-                .Where(p => !Path.GetFileName(p).StartsWith(".tmp-", StringComparison.Ordinal))
+                .Where(p => !AtomicFile.IsTempName(Path.GetFileName(p)))
                 .Select(p => new FileInfo(p))
                 .Select(f => new StoreObject(Path.GetRelativePath(root, f.FullName).Replace('\\', '/'), f.Length, new DateTimeOffset(f.LastWriteTimeUtc, TimeSpan.Zero)))]
             : [];
@@ -78,8 +79,8 @@ internal sealed class FileStore(string root) : IArtifactStore
         var removed = 0;
         if (Directory.Exists(start))
         {
-            foreach (var temp in Directory.EnumerateFiles(start, ".tmp-*", SearchOption.AllDirectories)
-                .Where(t => File.GetLastWriteTimeUtc(t) < DateTime.UtcNow - olderThan))
+            foreach (var temp in Directory.EnumerateFiles(start, ".*", SearchOption.AllDirectories)
+                .Where(t => AtomicFile.IsTempName(Path.GetFileName(t)) && File.GetLastWriteTimeUtc(t) < DateTime.UtcNow - olderThan))
             {
                 File.Delete(temp);
                 removed++;
@@ -100,22 +101,7 @@ internal sealed class FileStore(string root) : IArtifactStore
         try
         {
             Directory.CreateDirectory(directory);
-            var temp = Path.Combine(directory, $".tmp-{Guid.NewGuid():N}");
-            try
-            {
-                await using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
-                {
-                    await write(stream);
-                    await stream.FlushAsync(cancellationToken);
-                    stream.Flush(flushToDisk: true);
-                }
-
-                File.Move(temp, target, overwrite: true);
-            }
-            finally
-            {
-                File.Delete(temp);
-            }
+            await AtomicFile.WriteAsync(target, stream => write((FileStream)stream), cancellationToken);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using Modulus.Core.Artifacts;
 using Modulus.Core.Errors;
-using Modulus.Distribution;
 
 namespace Modulus.Storage;
 
@@ -60,7 +59,7 @@ internal sealed class SigningStore(IArtifactStore inner, ECDsa? signingKey, IRea
         {
             // The signature goes first, under the manifest's hash: a reader never sees a manifest without its signature.
             var signature = ManifestSignature.Sign(content.Span, signingKey);
-            await inner.PutBytesAsync(SignatureKey(key, signature.ManifestSha256), signature.Serialize(), cancellationToken);
+            await inner.PutBytesAsync(StoreLayout.SignatureKey(key, signature.ManifestSha256), signature.Serialize(), cancellationToken);
         }
 
         await inner.PutBytesAsync(key, content, cancellationToken);
@@ -76,13 +75,9 @@ internal sealed class SigningStore(IArtifactStore inner, ECDsa? signingKey, IRea
 
     public void Dispose() => inner.Dispose();
 
-    /// <summary><c>&lt;artifact&gt;/signatures/&lt;sha256 of manifest.json&gt;.json</c>.</summary>
-    public static string SignatureKey(string manifestKey, string manifestSha256) =>
-        $"{manifestKey[..manifestKey.LastIndexOf('/')]}/signatures/{manifestSha256}.json";
-
     private async Task<string?> CheckAsync(string key, byte[] manifest, CancellationToken cancellationToken)
     {
-        var signatureKey = SignatureKey(key, Convert.ToHexStringLower(SHA256.HashData(manifest)));
+        var signatureKey = StoreLayout.SignatureKey(key, Convert.ToHexStringLower(SHA256.HashData(manifest)));
         if (await inner.GetSizeAsync(signatureKey, cancellationToken) is null)
         {
             return trustedKeys.Count == 0

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Modulus.Core.Errors;
+using Modulus.Install;
 using Modulus.Kubernetes;
 
 namespace Modulus.Upgrade;
@@ -7,73 +8,107 @@ namespace Modulus.Upgrade;
 /// <summary>
 /// One node's in-place driver upgrade, as the GPU Operator does it (docs/kubernetes.md): take one of
 /// <see cref="UpgradePolicy.MaxParallelUpgrades"/> slots → cordon → wait for GPU jobs → evict GPU pods (→ drain) →
-/// the install swaps the driver and validates it → uncordon → done. Every transition sets the state label and
-/// records an Event. A failure leaves the node cordoned, in state <c>upgrade-failed</c> with the reason, and keeps
-/// its slot, so a bad version stops the rollout instead of spreading over the pool.
+/// the install swaps the driver and validates it → uncordon → done. Every transition sets the state label
+/// (<see cref="UpgradeStates"/>) and records an Event. A failure leaves the node cordoned, in state
+/// <c>upgrade-failed</c> with the reason, and keeps its slot, so a bad version stops the rollout instead of
+/// spreading over the pool.
 /// </summary>
-internal sealed class InPlaceUpgrader(INodeApi nodes, IUpgradeApi api, string node, UpgradePolicy policy, ILogger logger)
+internal sealed class InPlaceUpgrader(INodeApi nodes, IUpgradeApi api, string node, UpgradePolicy policy, ILogger logger) : IUpgradeGate
 {
-    public const string StateLabel = "modulus.gardenlinux.io/nvidia-driver-upgrade-state";
-    public const string SkipLabel = "modulus.gardenlinux.io/nvidia-driver-upgrade.skip";
-
-    private string? slot;
+    // Fields, not captured parameters: the sessions below use them.
+    private readonly INodeApi nodes = nodes;
+    private readonly IUpgradeApi api = api;
+    private readonly string node = node;
+    private readonly UpgradePolicy policy = policy;
+    private readonly ILogger logger = logger;
 
     public string Node => node;
 
-    /// <summary>Takes the node out of service for the swap from <paramref name="from"/> to <paramref name="to"/>; throws (exit 4) when it may not.</summary>
-    public async Task PrepareAsync(string from, string to, CancellationToken cancellationToken)
+    public async Task<IUpgradeSession> BeginAsync(string from, string to, CancellationToken cancellationToken)
     {
         var labels = await nodes.GetNodeLabelsAsync(node, cancellationToken);
-        if (labels.GetValueOrDefault(SkipLabel) == "true")
+        if (labels.GetValueOrDefault(NodeLabels.UpgradeSkip) == "true")
         {
             throw new ModulusException(
-                $"driver {from} is in use on node {node}, and the node has {SkipLabel}=true: it is not upgraded in place. Remove the label to let it upgrade, or roll {to} out with a new node pool.",
+                $"driver {from} is in use on node {node}, and the node has {NodeLabels.UpgradeSkip}=true: it is not upgraded in place. Remove the label to let it upgrade, or roll {to} out with a new node pool.",
                 ExitCodes.DriverInUse);
         }
 
-        await StateAsync("upgrade-required", $"driver {from} is loaded and in use; upgrading to {to} in place", cancellationToken);
-        slot = await TakeSlotAsync(cancellationToken);
-        await StateAsync("cordon-required", $"took upgrade slot {slot}", cancellationToken);
-        await api.SetUnschedulableAsync(node, true, cancellationToken);
-        await StateAsync("wait-for-jobs-required", "cordoned", cancellationToken);
-        if (policy.WaitForJobsTimeout > TimeSpan.Zero)
-        {
-            await WaitUntilGoneAsync(p => p.UsesGpu && !p.DaemonSet, policy.WaitForJobsTimeout, evict: false, "GPU jobs to finish", cancellationToken, failOnTimeout: false);
-        }
-
-        await StateAsync("pod-deletion-required", "evicting the pods that use nvidia.com/gpu", cancellationToken);
-        await WaitUntilGoneAsync(p => p.UsesGpu && !p.DaemonSet, policy.PodDeletionTimeout, evict: true, "GPU pods to be evicted", cancellationToken);
-        if (policy.Drain)
-        {
-            await StateAsync("drain-required", "draining the node", cancellationToken);
-            await WaitUntilGoneAsync(p => !p.DaemonSet, policy.DrainTimeout, evict: true, "the node to drain", cancellationToken);
-        }
-
-        await StateAsync("upgrade-in-progress", $"swapping driver {from} for {to}", cancellationToken);
-    }
-
-    /// <summary>The new driver is live and validated: back into service.</summary>
-    public async Task CompleteAsync(string to, CancellationToken cancellationToken)
-    {
-        await StateAsync("uncordon-required", $"driver {to} is live and validated", cancellationToken);
-        await api.SetUnschedulableAsync(node, false, cancellationToken);
-        await StateAsync("upgrade-done", $"upgraded to {to}; uncordoned", cancellationToken);
-        if (slot is not null)
-        {
-            await api.ReleaseLeaseAsync(policy.LeaseNamespace, slot, node, cancellationToken);
-        }
-    }
-
-    /// <summary>The upgrade failed after the node was taken out of service: it stays cordoned, with the reason.</summary>
-    public async Task FailAsync(string reason, CancellationToken cancellationToken)
-    {
+        var session = new Session(this, to);
         try
         {
-            await StateAsync("upgrade-failed", $"{reason} The node stays cordoned and keeps upgrade slot {slot ?? "-"}; fix the cause, then uncordon it and remove the {StateLabel} label.", cancellationToken, warning: true);
+            await session.PrepareAsync(from, cancellationToken);
+            return session;
         }
-        catch (KubernetesApiException e)
+        catch (ModulusException e) when (e.ExitCode != ExitCodes.DriverInUse)
         {
-            logger.LogError("Could not record the failed upgrade on node {Node}: {Error}", node, e.Message);
+            await session.FailAsync(e.Message, CancellationToken.None);
+            throw;
+        }
+    }
+
+    /// <summary>The upgrade of this node to one version: the slot it holds, and the transitions.</summary>
+    private sealed class Session(InPlaceUpgrader upgrader, string to) : IUpgradeSession
+    {
+        private string? slot;
+
+        public async Task PrepareAsync(string from, CancellationToken cancellationToken)
+        {
+            await StateAsync(UpgradeStates.Required, $"driver {from} is loaded and in use; upgrading to {to} in place", cancellationToken);
+            slot = await upgrader.TakeSlotAsync(cancellationToken);
+            await StateAsync(UpgradeStates.CordonRequired, $"took upgrade slot {slot}", cancellationToken);
+            await upgrader.api.SetUnschedulableAsync(upgrader.node, true, cancellationToken);
+            await StateAsync(UpgradeStates.WaitForJobsRequired, "cordoned", cancellationToken);
+            var policy = upgrader.policy;
+            if (policy.WaitForJobsTimeout > TimeSpan.Zero)
+            {
+                await upgrader.WaitUntilGoneAsync(p => p.UsesGpu && !p.DaemonSet, policy.WaitForJobsTimeout, evict: false, "GPU jobs to finish", cancellationToken, failOnTimeout: false);
+            }
+
+            await StateAsync(UpgradeStates.PodDeletionRequired, "evicting the pods that use nvidia.com/gpu", cancellationToken);
+            await upgrader.WaitUntilGoneAsync(p => p.UsesGpu && !p.DaemonSet, policy.PodDeletionTimeout, evict: true, "GPU pods to be evicted", cancellationToken);
+            if (policy.Drain)
+            {
+                await StateAsync(UpgradeStates.DrainRequired, "draining the node", cancellationToken);
+                await upgrader.WaitUntilGoneAsync(p => !p.DaemonSet, policy.DrainTimeout, evict: true, "the node to drain", cancellationToken);
+            }
+
+            await StateAsync(UpgradeStates.InProgress, $"swapping driver {from} for {to}", cancellationToken);
+        }
+
+        public async Task CompleteAsync(CancellationToken cancellationToken)
+        {
+            await StateAsync(UpgradeStates.UncordonRequired, $"driver {to} is live and validated", cancellationToken);
+            await upgrader.api.SetUnschedulableAsync(upgrader.node, false, cancellationToken);
+            await StateAsync(UpgradeStates.Done, $"upgraded to {to}; uncordoned", cancellationToken);
+            if (slot is not null)
+            {
+                await upgrader.api.ReleaseLeaseAsync(upgrader.policy.LeaseNamespace, slot, upgrader.node, cancellationToken);
+            }
+        }
+
+        public async Task FailAsync(string reason, CancellationToken cancellationToken)
+        {
+            try
+            {
+                await StateAsync(UpgradeStates.Failed, $"{reason} The node stays cordoned and keeps upgrade slot {slot ?? "-"}; fix the cause, then uncordon it and remove the {NodeLabels.UpgradeState} label.", cancellationToken, warning: true);
+            }
+            catch (KubernetesApiException e)
+            {
+                upgrader.logger.LogError("Could not record the failed upgrade on node {Node}: {Error}", upgrader.node, e.Message);
+            }
+        }
+
+        private async Task StateAsync(string state, string message, CancellationToken cancellationToken, bool warning = false)
+        {
+            upgrader.logger.Log(warning ? LogLevel.Error : LogLevel.Information, "Node {Node} upgrade: {State} ({Message})", upgrader.node, state, message);
+            if (slot is not null && !warning)
+            {
+                await upgrader.api.TryAcquireLeaseAsync(upgrader.policy.LeaseNamespace, slot, upgrader.node, upgrader.policy.SlotLease, cancellationToken); // renews it
+            }
+
+            await upgrader.nodes.PatchNodeLabelsAsync(upgrader.node, new Dictionary<string, string?> { [NodeLabels.UpgradeState] = state }, cancellationToken);
+            await upgrader.nodes.CreateNodeEventAsync(upgrader.node, warning ? "Warning" : "Normal", "NvidiaDriverUpgrade", $"{state}: {message}", cancellationToken);
         }
     }
 
@@ -136,17 +171,5 @@ internal sealed class InPlaceUpgrader(INodeApi nodes, IUpgradeApi api, string no
 
             await Task.Delay(policy.PollInterval, cancellationToken);
         }
-    }
-
-    private async Task StateAsync(string state, string message, CancellationToken cancellationToken, bool warning = false)
-    {
-        logger.Log(warning ? LogLevel.Error : LogLevel.Information, "Node {Node} upgrade: {State} ({Message})", node, state, message);
-        if (slot is not null && !warning)
-        {
-            await api.TryAcquireLeaseAsync(policy.LeaseNamespace, slot, node, policy.SlotLease, cancellationToken); // renews it
-        }
-
-        await nodes.PatchNodeLabelsAsync(node, new Dictionary<string, string?> { [StateLabel] = state }, cancellationToken);
-        await nodes.CreateNodeEventAsync(node, warning ? "Warning" : "Normal", "NvidiaDriverUpgrade", $"{state}: {message}", cancellationToken);
     }
 }

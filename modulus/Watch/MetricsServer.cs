@@ -3,9 +3,8 @@ using System.Text;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Modulus.Install;
-using Modulus.Kubernetes;
 
-namespace Modulus.Metrics;
+namespace Modulus.Watch;
 
 /// <summary>Settings of the watch container's HTTP endpoint.</summary>
 internal sealed record MetricsOptions(int Port, string Node, string CacheDir, TimeSpan Interval);

@@ -1,21 +1,26 @@
 using Microsoft.Extensions.Logging;
 using Modulus.Core.Artifacts;
 using Modulus.Core.Errors;
+using Modulus.Core.Native;
 using Modulus.Core.Processes;
 
 namespace Modulus.Install;
 
-internal sealed partial class Installer
+/// <summary>
+/// Takes another loaded driver version out: stops nvidia-persistenced, refuses (exit 4) when anything but the
+/// modules' own dependents holds them — unless an <see cref="IUpgradeGate"/> may take the node out of service first
+/// — and unloads in reverse load order.
+/// </summary>
+internal sealed class DriverUnloader(IKernelModules modules, IUpgradeGate? gate, ILogger logger)
 {
-    /// <summary>
-    /// Another version is loaded: stop nvidia-persistenced, refuse (exit 4) when anything but the modules' own
-    /// dependents holds them, else unload in reverse load order.
-    /// </summary>
-    private async Task UnloadOtherVersionAsync(ArtifactKey key, CancellationToken cancellationToken)
+    private static readonly TimeSpan UsersLeaveTimeout = TimeSpan.FromMinutes(2);
+
+    public async Task UnloadOtherVersionAsync(InstallRun run, DriverLink link, CancellationToken cancellationToken)
     {
-        var live = LinkedEntry() is { } linked ? TryReadCachedManifest(linked) : null;
-        var names = (live?.Modules.Select(m => m.Name) ?? []).Concat(NvidiaModules).Distinct().ToList();
-        var loaded = names.Select(modules.Get).OfType<LoadedModule>().ToList();
+        var key = run.Key;
+        var live = link.LiveEntry() is { } linked ? ArtifactAcquirer.TryReadCached(linked) : null;
+        var names = (live?.Modules.Select(m => m.Name) ?? []).Concat(NvidiaModules.All).Distinct().ToList();
+        var loaded = Loaded(names);
         if (loaded.Count == 0)
         {
             return;
@@ -33,56 +38,37 @@ internal sealed partial class Installer
                 ExitCodes.DriverInUse);
         }
 
-        await StopPersistencedAsync(cancellationToken);
+        await StopPersistencedAsync(run, cancellationToken);
 
-        loaded = [.. names.Select(modules.Get).OfType<LoadedModule>()];
-        var busy = loaded.Where(m => m.Users > 0).ToList();
-        if (busy.Count > 0 && upgrader is not null && !request.DryRun)
+        var busy = Busy(names);
+        if (busy.Count > 0 && gate is not null && !run.DryRun)
         {
             // In-place upgrade: the node is cordoned and its GPU pods evicted, then the driver's users go.
-            upgrading = true;
-            try
-            {
-                await upgrader.PrepareAsync(version, key.Version, cancellationToken);
-                busy = await WaitForUsersToLeaveAsync(names, cancellationToken);
-            }
-            catch (ModulusException e) when (e.ExitCode != ExitCodes.DriverInUse)
-            {
-                await upgrader.FailAsync(e.Message, CancellationToken.None);
-                throw;
-            }
-
-            loaded = [.. names.Select(modules.Get).OfType<LoadedModule>()];
+            run.Upgrade = await gate.BeginAsync(version, key.Version, cancellationToken);
+            busy = await WaitForUsersToLeaveAsync(names, cancellationToken);
         }
 
         if (busy.Count > 0)
         {
-            var inUse = new ModulusException(
+            throw new ModulusException(
                 $"cannot replace driver {version} with {key.Version}: it is in use: " +
                 string.Join(", ", busy.Select(m => $"{m.Name} (refcount {m.RefCount}, {m.Users} user(s) beyond {(m.Holders.Count == 0 ? "no dependent modules" : "its dependents " + string.Join("/", m.Holders))})")) +
-                (upgrading
+                (run.Upgrade is not null
                     ? ", though its GPU pods were evicted: something outside Kubernetes holds it (a process on the host, nvidia-persistenced). Stop it, then run the installer again."
                     : ". Stop the GPU workloads on this node (drain it), enable the chart's upgradePolicy, or roll the new version out with a new node pool, then run the installer again."),
                 ExitCodes.DriverInUse);
-            if (upgrading)
-            {
-                await upgrader!.FailAsync(inUse.Message, CancellationToken.None);
-            }
-
-            throw inUse;
         }
 
         // Reverse load order: dependents first.
-        var order = ModuleLoadOrder.Sort(loaded, m => m.Name, m => m.Holders);
-        foreach (var module in order)
+        foreach (var module in ModuleLoadOrder.Sort(Loaded(names), m => m.Name, m => m.Holders))
         {
-            Step($"unload {module.Name} {module.Version}", () =>
+            run.Do($"unload {module.Name} {module.Version}", () =>
             {
                 try
                 {
                     modules.Unload(module.Name);
                 }
-                catch (IOException e) when (e.HResult == 11 || e.HResult == 16)
+                catch (IOException e) when (e.HResult is Errno.EAGAIN or Errno.EBUSY)
                 {
                     throw new ModulusException($"cannot unload {module.Name}: it became busy ({e.Message}). Stop the GPU workloads on this node, then run the installer again.", ExitCodes.DriverInUse);
                 }
@@ -90,13 +76,17 @@ internal sealed partial class Installer
         }
     }
 
+    private List<LoadedModule> Loaded(IEnumerable<string> names) => [.. names.Select(modules.Get).OfType<LoadedModule>()];
+
+    private List<LoadedModule> Busy(IEnumerable<string> names) => [.. Loaded(names).Where(m => m.Users > 0)];
+
     /// <summary>After the GPU pods were evicted: waits (bounded) until nothing but the modules' own dependents holds them.</summary>
     private async Task<List<LoadedModule>> WaitForUsersToLeaveAsync(IReadOnlyList<string> names, CancellationToken cancellationToken)
     {
-        var deadline = DateTimeOffset.UtcNow + TimeSpan.FromMinutes(2);
+        var deadline = DateTimeOffset.UtcNow + UsersLeaveTimeout;
         while (true)
         {
-            var busy = names.Select(modules.Get).OfType<LoadedModule>().Where(m => m.Users > 0).ToList();
+            var busy = Busy(names);
             if (busy.Count == 0 || DateTimeOffset.UtcNow > deadline)
             {
                 return busy;
@@ -106,15 +96,15 @@ internal sealed partial class Installer
         }
     }
 
-    private async Task StopPersistencedAsync(CancellationToken cancellationToken)
+    private static async Task StopPersistencedAsync(InstallRun run, CancellationToken cancellationToken)
     {
-        var pidFile = HostPath("var/run/nvidia-persistenced/nvidia-persistenced.pid");
+        var pidFile = run.Host.HostPath("/var/run/nvidia-persistenced/nvidia-persistenced.pid");
         if (!File.Exists(pidFile) || !int.TryParse((await File.ReadAllTextAsync(pidFile, cancellationToken)).Trim(), out var pid) || !Directory.Exists($"/proc/{pid}"))
         {
             return;
         }
 
-        await StepAsync($"stop nvidia-persistenced (pid {pid})", async () =>
+        await run.DoAsync($"stop nvidia-persistenced (pid {pid})", async () =>
         {
             NativeSignals.Kill(pid, NativeSignals.SIGTERM);
             for (var i = 0; i < 100 && Directory.Exists($"/proc/{pid}"); i++)

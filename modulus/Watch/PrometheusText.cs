@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using Modulus.Install;
 
-namespace Modulus.Metrics;
+namespace Modulus.Watch;
 
 /// <summary>
 /// The node's driver metrics in Prometheus' text format (docs/kubernetes.md): readiness and the loaded version from

@@ -1,11 +1,12 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Modulus.Install;
+using Modulus.Kubernetes;
 
-namespace Modulus.Kubernetes;
+namespace Modulus.Watch;
 
 /// <summary>Settings of <c>modulus watch</c>.</summary>
-internal sealed record NodeWatcherOptions(string HostRoot, string CacheDir, string HostDriverPath, TimeSpan Interval);
+internal sealed record NodeWatcherOptions(HostSettings Host, TimeSpan Interval);
 
 /// <summary>
 /// The installer pod's main container: keeps the node's ready label and its <c>NvidiaDriverReady</c> condition true
@@ -15,7 +16,8 @@ internal sealed record NodeWatcherOptions(string HostRoot, string CacheDir, stri
 /// A failure of the loop itself stops the application with exit code 1, so Kubernetes restarts the container.
 /// </summary>
 internal sealed class NodeWatcher(
-    NodeWatcherOptions options, IKernelModules modules, NodeReporter reporter, Metrics.WatchState state, IHostApplicationLifetime lifetime, ILogger<NodeWatcher> logger)
+    NodeWatcherOptions options, IKernelModules modules, NodeReporter reporter, WatchState state, IHostApplicationLifetime lifetime, ILogger<NodeWatcher> logger,
+    IDriverConsumers? consumers = null)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -26,7 +28,7 @@ internal sealed class NodeWatcher(
             using var timer = new PeriodicTimer(options.Interval);
             do
             {
-                var status = await NodeStatus.ReadAsync(modules, options.HostRoot, options.CacheDir, options.HostDriverPath, verify: false, stoppingToken);
+                var status = await NodeStatus.ReadAsync(modules, options.Host, verify: false, stoppingToken);
                 state.Observed(status);
                 // What Kubernetes was told is only taken as told once the API accepted it; until then every
                 // tick tries again, so an API outage mid-change cannot leave a stale ready label behind.
@@ -34,12 +36,20 @@ internal sealed class NodeWatcher(
                 {
                     logger.LogInformation("The driver is live ({Reason}); labelling node {Node} ready", status.Reason, reporter.Node);
                     var version = status.Modules.FirstOrDefault(m => m.Name == "nvidia")?.Version ?? "unknown";
-                    labelled = await reporter.ReportInstalledAsync(version, status.Reason, stoppingToken) ? true : Failed();
+                    labelled = await reporter.ReportInstalledAsync(version, status.GardenlinuxVersion, status.Reason, stoppingToken) ? true : Failed();
+                    if (consumers is not null)
+                    {
+                        await consumers.ResumeAsync(stoppingToken);
+                    }
                 }
                 else if (!status.Ready && labelled != false)
                 {
                     logger.LogWarning("The driver is not live ({Reason}); removing node {Node}'s ready label", status.Reason, reporter.Node);
                     labelled = await reporter.ReportGoneAsync(status.Reason, stoppingToken) ? false : Failed();
+                    if (consumers is not null)
+                    {
+                        await consumers.StopAsync(status.Reason, stoppingToken);
+                    }
                 }
             }
             while (await timer.WaitForNextTickAsync(stoppingToken));

@@ -1,6 +1,6 @@
 using Modulus.Install;
 
-namespace Modulus.Metrics;
+namespace Modulus.Watch;
 
 /// <summary>What the watch loop last saw, shared with the metrics endpoint: the node's status, when, and API failures.</summary>
 internal sealed class WatchState
