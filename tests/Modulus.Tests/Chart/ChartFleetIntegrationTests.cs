@@ -140,6 +140,13 @@ public sealed class ChartFleetIntegrationTests : IDisposable
         run.Stdout.Should().Contain("kubectl get nodes -L modulus.gardenlinux.io/nvidia-driver-ready,modulus.gardenlinux.io/nvidia-driver-version")
             .And.Contain("kubectl -n kube-system get pods -l app.kubernetes.io/instance=gpu,app.kubernetes.io/component=installer -o wide")
             .And.Contain("NvidiaDriverReady");
+        run.Stdout.Should().Contain("--set driver.enabled=false").And.Contain("--set hostPaths.driverInstallDir=/opt/drivers/nvidia ")
+            .And.Contain("--set toolkit.installDir=/opt/nvidia").And.Contain("--set cdi.enabled=true");
+
+        var (moved, elsewhere) = await Helm.RunAsync("template", "gpu", chart, "--namespace", "kube-system", "-f", Path.Combine(Helm.Chart, "ci", "installer-values.yaml"),
+            "--set", "nvidiaInstaller.hostDriverPath=/var/lib/drivers/", "--show-only", "templates/notes-rendered.yaml");
+        moved.Should().Be(0, elsewhere.Output);
+        elsewhere.Stdout.Should().Contain("--set hostPaths.driverInstallDir=/var/lib/drivers/nvidia ", "the operator reads the link install makes, <hostDriverPath>/nvidia");
     }
 
     [Fact]
@@ -256,6 +263,54 @@ public sealed class ChartFleetIntegrationTests : IDisposable
         var (code, run) = await Helm.ValidateAsync(yaml);
         code.Should().Be(0, run.Output);
         run.Stdout.Should().Contain("valid CronJob/gpu-compiler-1877-3-580-65-06");
+    }
+
+    [Fact(Timeout = TestTimeouts.Quick)]
+    public async Task The_build_matrix_leaves_out_the_pairs_garden_linux_excludes_and_passes_the_kernel_flavours()
+    {
+        var (yaml, objects) = await Helm.TemplateAsync(Values(Matrix),
+            "--set-json", """buildMatrix.gardenlinuxVersions=["1877.3","2150.7.0","2150.8.0","2150.9.0"]""",
+            "--set-json", """buildMatrix.driverVersions=["570.211.01","580.178.04","5700.1"]""",
+            "--set-json", """kernelFlavours=["default","cloud"]""");
+
+        var jobs = objects.Where(o => (string?)o["kind"] == "Job").Select(j => (string)j["metadata"]!["name"]!).ToList();
+        jobs.Should().BeEquivalentTo(
+            "gpu-compiler-1877-3-570-211-01", "gpu-compiler-1877-3-580-178-04", "gpu-compiler-1877-3-5700-1",
+            "gpu-compiler-2150-7-0-570-211-01", "gpu-compiler-2150-7-0-580-178-04", "gpu-compiler-2150-7-0-5700-1",
+            "gpu-compiler-2150-8-0-580-178-04", "gpu-compiler-2150-8-0-5700-1", "gpu-compiler-2150-9-0-580-178-04", "gpu-compiler-2150-9-0-5700-1");
+        foreach (var job in objects.Where(o => (string?)o["kind"] == "Job"))
+        {
+            job["spec"]!["template"]!["spec"]!["containers"]![0]!["env"]!.AsArray()
+                .Should().Contain(e => (string?)e!["name"] == "MODULUS_KERNEL_FLAVOURS" && (string?)e["value"] == "default,cloud");
+        }
+
+        var (code, run) = await Helm.ValidateAsync(yaml);
+        code.Should().Be(0, run.Output);
+
+        var (_, none) = await Helm.TemplateAsync(Values(Matrix), "--set-json", "buildMatrix.excludedCombinations=[]",
+            "--set-json", """buildMatrix.gardenlinuxVersions=["2150.8.0"]""", "--set-json", """buildMatrix.driverVersions=["570.211.01"]""");
+        none.Where(o => (string?)o["kind"] == "Job").Should().ContainSingle("an empty list excludes nothing");
+    }
+
+    [Fact(Timeout = TestTimeouts.Quick)]
+    public async Task Extra_volumes_reach_the_compiler_pod_and_their_mounts_the_container_each_is_for()
+    {
+        var (yaml, objects) = await Helm.TemplateAsync(Path.Combine(Helm.Chart, "ci", "compiler-values.yaml"),
+            "--set-json", """extraVolumes=[{"name":"store","hostPath":{"path":"/srv/store","type":"Directory"}},{"name":"drivers","hostPath":{"path":"/srv/drivers"}}]""",
+            "--set-json", """extraVolumeMounts=[{"name":"store","mountPath":"/store"}]""",
+            "--set-json", """devImage.extraVolumeMounts=[{"name":"drivers","mountPath":"/drivers","readOnly":true}]""");
+
+        var spec = PodSpec(objects);
+        spec["volumes"]!.AsArray().Select(v => (string?)v!["name"]).Should().Contain(["store", "drivers"]);
+        var containers = spec["containers"]!.AsArray();
+        var modulus = containers.Single(c => (string?)c!["name"] == "modulus")!;
+        var dev = containers.Single(c => (string?)c!["name"] == "dev")!;
+        modulus["volumeMounts"]!.AsArray().Should().Contain(m => (string?)m!["name"] == "store" && (string?)m["mountPath"] == "/store")
+            .And.NotContain(m => (string?)m!["name"] == "drivers");
+        dev["volumeMounts"]!.AsArray().Should().Contain(m => (string?)m!["name"] == "drivers" && (string?)m["mountPath"] == "/drivers")
+            .And.NotContain(m => (string?)m!["name"] == "store");
+        var (code, run) = await Helm.ValidateAsync(yaml);
+        code.Should().Be(0, run.Output);
     }
 
     [Fact(Timeout = TestTimeouts.Quick)]

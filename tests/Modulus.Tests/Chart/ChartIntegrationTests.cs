@@ -104,7 +104,23 @@ public sealed class ChartIntegrationTests : IDisposable
             """{"requiredDuringSchedulingIgnoredDuringExecution":{"nodeSelectorTerms":[{"matchExpressions":[{"key":"gpu","operator":"Exists"},{"key":"os-version","operator":"In","values":["184.0.0"]}]}]}}""");
         AssertCredentialsOnlyBySecretReference(init, "nvidia-driver-bucket-read");
         Env(init).Should().Contain(e => (string?)e["name"] == "MODULUS_DRIVER_VERSION" && (string?)e["value"] == "450.80.02");
-        Env(init).Should().Contain(e => (string?)e["name"] == "MODULUS_GARDENLINUX_VERSION" && (string?)e["value"] == "184.0.0");
+        Env(init).Should().Contain(e => (string?)e["name"] == "MODULUS_IOMMU_PASSTHROUGH" && (string?)e["value"] == "true", "as Garden Linux's installer does, by default");
+        Env(init).Should().Contain(e => (string?)e["name"] == "MODULUS_UVM_DISABLE_HMM" && (string?)e["value"] == "true");
+        Env(init).Concat(Env(main)).Select(e => (string?)e["name"]).Should().NotContain(["MODULUS_GARDENLINUX_VERSION", "MODULUS_ARCH", "MODULUS_KERNEL_VERSION"],
+            "each node's os-release, running kernel and arch pick its artifact, not a value of the node pool");
+    }
+
+    [Fact(Timeout = TestTimeouts.Quick)]
+    public async Task Needs_the_garden_linux_version_for_the_compiler_instance_only()
+    {
+        var installer = InstallerValues.Replace("gardenlinuxVersion: 184.0.0\n", "", StringComparison.Ordinal);
+        var (code, run) = await Helm.RunAsync("template", "gpu", Helm.Chart, "-f", Values("installer.yaml", installer));
+        code.Should().Be(0, "an installer serves nodes of any Garden Linux version: " + run.Output);
+
+        var compiler = CompilerValues.Replace("gardenlinuxVersion: 184.0.0\n", "", StringComparison.Ordinal);
+        (code, run) = await Helm.RunAsync("template", "gpu", Helm.Chart, "-f", Values("compiler.yaml", compiler));
+        code.Should().NotBe(0);
+        run.Stderr.Should().Contain("values don't meet the specifications of the schema").And.Contain("gardenlinuxVersion");
     }
 
     [Fact(Timeout = TestTimeouts.Quick)]
@@ -123,6 +139,8 @@ public sealed class ChartIntegrationTests : IDisposable
         var modulus = containers[0]!;
         Env(modulus).Should().Contain(e => (string?)e["name"] == "MODULUS_FORCE" && (string?)e["value"] == "true");
         Env(modulus).Should().Contain(e => (string?)e["name"] == "MODULUS_CMD_DIR" && (string?)e["value"] == "/cmd");
+        Env(modulus).Should().Contain(e => (string?)e["name"] == "MODULUS_GARDENLINUX_VERSION" && (string?)e["value"] == "184.0.0");
+        Env(modulus).Should().Contain(e => (string?)e["name"] == "MODULUS_ARCH" && (string?)e["value"] == "amd64");
         AssertCredentialsOnlyBySecretReference(modulus, "nvidia-driver-bucket-write-prod");
         ((string?)ds["spec"]!["template"]!["spec"]!["affinity"]!["nodeAffinity"]!["requiredDuringSchedulingIgnoredDuringExecution"]!["nodeSelectorTerms"]![0]!["matchExpressions"]![0]!["values"]![0])
             .Should().Be("driver-compile-node");

@@ -76,11 +76,11 @@ public sealed class BuildHardeningIntegrationTests : IDisposable
         Modulus.Core.Processes.NativeSignals.Kill(ready.Pid, 9).Should().Be(0);
         await WaitGoneAsync(ready.Pid, marker);
         (await compile.WaitForExitAsync(TestTimeouts.QuickSpan)).Should().Be(1, "modulus sees its dev-builder die");
-        var leftWork = Directory.GetDirectories(Path.GetTempPath(), $"dev-builder-work-{ready.Pid}-*");
+        var leftWork = Directory.GetDirectories(Tmp, $"dev-builder-work-{ready.Pid}-*");
         leftWork.Should().NotBeEmpty("a SIGKILLed dev-builder cannot clean up after itself");
 
         var (next, run) = await ChildProcess.RunAsync(Repo.Modulus, ["compile", "--local-builder", "--driver-kind", "kbuild", "--driver-source", Repo.Module("hello"),
-            "--driver-version", "1.0", "--gardenlinux-version", "1877.3", "--cache-dir", dir.Combine("cache")]);
+            "--driver-version", "1.0", "--gardenlinux-version", "1877.3", "--cache-dir", dir.Combine("cache")], PrivateTmp());
 
         next.Should().Be(0, run.Output);
         leftWork.Should().OnlyContain(d => !Directory.Exists(d), "the next dev-builder removes the work dirs of dev-builders that are gone");
@@ -95,8 +95,20 @@ public sealed class BuildHardeningIntegrationTests : IDisposable
         File.WriteAllText(Path.Combine(src, "Makefile"), $"obj-m := endless.o\nIGNORED := $(shell sleep {marker})\n");
         File.WriteAllText(Path.Combine(src, "endless.c"), "#include <linux/module.h>\nMODULE_LICENSE(\"GPL\");\n");
         var compile = ChildProcess.Start(Repo.Modulus, ["compile", "--local-builder", "--driver-kind", "kbuild", "--driver-source", src, "--driver-version", "1.0",
-            "--gardenlinux-version", "1877.3", "--cache-dir", dir.Combine("cache")]);
+            "--gardenlinux-version", "1877.3", "--cache-dir", dir.Combine("cache")], PrivateTmp());
         return (marker, compile);
+    }
+
+    /// <summary>
+    /// This test's own TMPDIR, so that its dev-builders' work dirs are theirs alone: a dev-builder that another test
+    /// starts meanwhile removes the work dirs of dev-builders that are gone, from the shared /tmp too.
+    /// </summary>
+    private string Tmp => dir.Combine("tmp");
+
+    private Dictionary<string, string?> PrivateTmp()
+    {
+        Directory.CreateDirectory(Tmp);
+        return new() { ["TMPDIR"] = Tmp };
     }
 
     /// <summary>dev-builder's ready file, once the build's marked sleep runs.</summary>

@@ -28,8 +28,8 @@ public sealed class CompileIntegrationTests : IDisposable
         var manifest = ReadManifest(artifact);
         manifest.Should().BeEquivalentTo(new
         {
-            SchemaVersion = 1,
-            Driver = new DriverInfo("hello", "1.0", "open", "kbuild"),
+            SchemaVersion = Manifest.CurrentSchemaVersion,
+            Driver = new DriverInfo("hello", "1.0", ModuleType.Open, DriverKind.Kbuild),
             GardenlinuxVersion = "1877.3",
             KernelRelease = KernelUnderTest.Release,
             Arch = "amd64",
@@ -56,12 +56,19 @@ public sealed class CompileIntegrationTests : IDisposable
         manifest.Modules.Select(m => m.Name).Should().Equal("nvidia", "nvidia_modeset", "nvidia_drm", "nvidia_uvm");
         manifest.Modules.Should().OnlyContain(m => m.Vermagic.StartsWith(KernelUnderTest.Release + " "));
         (await ModinfoField(Path.Combine(artifact, manifest.Modules[0].Path), "flavor")).Should().Be("open", "kernel-open/ was built");
-        (await ModinfoField(Path.Combine(artifact, manifest.Modules[2].Path), "depends")).Should().Be("nvidia-modeset");
+        var drmInKernel = File.ReadLines($"/lib/modules/{KernelUnderTest.Release}/build/.config").Contains("CONFIG_DRM=m");
+        (await ModinfoField(Path.Combine(artifact, manifest.Modules[2].Path), "depends")).Should().Be(drmInKernel ? "drm,nvidia-modeset" : "nvidia-modeset",
+            "like NVIDIA's, the stand-in's nvidia-drm needs the kernel's own drm where the kernel builds it as a module");
+        manifest.SchemaVersion.Should().Be(2);
         manifest.Files.Single(f => f.Path == "bin/nvidia-smi").Mode.Should().Be("0755");
-        manifest.Files.Single(f => f.Path == "lib/libnvidia-ml.so.1").LinkTarget.Should().Be("libnvidia-ml.so.999.1.2");
-        manifest.Files.Single(f => f.Path == "lib/libcuda.so.1").LinkTarget.Should().Be("libcuda.so.999.1.2");
-        manifest.Files.Select(f => f.Path).Should().Contain(["firmware/nvidia/999.1.2/gsp_ga10x.bin", "firmware/nvidia/999.1.2/gsp_tu10x.bin",
+        manifest.Files.Single(f => f.Path == "usr/lib/x86_64-linux-gnu/libnvidia-ml.so.1").LinkTarget.Should().Be("libnvidia-ml.so.999.1.2");
+        manifest.Files.Single(f => f.Path == "usr/lib/x86_64-linux-gnu/libcuda.so.1").LinkTarget.Should().Be("libcuda.so.999.1.2");
+        manifest.Files.Select(f => f.Path).Should().Contain(["usr/lib/x86_64-linux-gnu/libcuda.so.999.1.2", "usr/lib/x86_64-linux-gnu/libnvidia-ml.so.999.1.2",
+            "lib/firmware/nvidia/999.1.2/gsp_ga10x.bin", "lib/firmware/nvidia/999.1.2/gsp_tu10x.bin",
             "bin/nvidia-modprobe", "bin/nvidia-persistenced", "lib/modules/" + KernelUnderTest.Release + "/modules.dep"]);
+        manifest.Files.Select(f => f.Path).Should().NotContain(p => p.StartsWith("firmware/", StringComparison.Ordinal) || p.StartsWith("lib/lib", StringComparison.Ordinal),
+            "libraries and firmware are where NVIDIA's tools look, not in the layout of schema 1");
+        manifest.Files.Where(f => f.LinkTarget is not null).Should().OnlyContain(f => !f.LinkTarget!.StartsWith('/'), "no link in an artifact is absolute");
         manifest.Files.Select(f => f.Path).Should().NotContain(p => p.Contains("nvidia-installer.txt"));
         AssertFilesMatch(artifact, manifest);
         manifest.Build.Should().BeEquivalentTo(new
@@ -87,7 +94,7 @@ public sealed class CompileIntegrationTests : IDisposable
         code.Should().Be(0, run.Output);
         var artifact = Path.Combine(Cache, "1592.3", KernelUnderTest.Release, "nvidia-550.54.14-proprietary-amd64");
         var manifest = ReadManifest(artifact);
-        manifest.Driver.ModuleType.Should().Be("proprietary");
+        manifest.Driver.ModuleType.Name().Should().Be("proprietary");
         manifest.Build.ModulesStripped.Should().BeFalse("--keep-debug-info");
         manifest.Build.ModuleBytes.Should().Be(manifest.Build.ModuleBytesBeforeStrip);
         (await ModinfoField(Path.Combine(artifact, manifest.Modules[0].Path), "license")).Should().Be("NVIDIA");

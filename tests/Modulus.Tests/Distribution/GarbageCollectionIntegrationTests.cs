@@ -15,7 +15,7 @@ public sealed class GarbageCollectionIntegrationTests(S3rverServer s3, CompiledN
     private async Task<Manifest> PublishVariantAsync(StoreTarget store, int variant)
     {
         var copy = artifact.CopyTo(dir.Combine($"variant-{variant}-{Guid.NewGuid():N}"));
-        var firmware = Directory.GetFiles(Path.Combine(copy, "firmware"), "*.bin", SearchOption.AllDirectories)[0];
+        var firmware = Directory.GetFiles(Path.Combine(copy, "lib", "firmware"), "*.bin", SearchOption.AllDirectories)[0];
         await File.AppendAllTextAsync(firmware, $"variant {variant}");
         var manifest = await ManifestFile.ReadAsync(copy, CancellationToken.None);
         await ManifestFile.WriteAsync(copy, manifest with { Files = await ArtifactScanner.ScanFilesAsync(copy, CancellationToken.None), Blob = null }, CancellationToken.None);

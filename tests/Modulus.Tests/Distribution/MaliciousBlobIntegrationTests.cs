@@ -16,7 +16,7 @@ public sealed class MaliciousBlobIntegrationTests(S3rverServer s3) : IClassFixtu
 
     private static Manifest Template => new()
     {
-        Driver = new DriverInfo("nvidia", "999.6.6", "open", "nvidia-runfile"), GardenlinuxVersion = "1877.3", KernelRelease = "6.1.0-57-amd64", Arch = "amd64",
+        Driver = new DriverInfo("nvidia", "999.6.6", ModuleType.Open, DriverKind.NvidiaRunfile), GardenlinuxVersion = "1877.3", KernelRelease = "6.1.0-57-amd64", Arch = "amd64",
         Files = [], Modules = [], Build = new BuildInfo("forged", "forged", "forged", DateTimeOffset.UnixEpoch, 0), CreatedAt = DateTimeOffset.UnixEpoch,
     };
 
@@ -27,18 +27,18 @@ public sealed class MaliciousBlobIntegrationTests(S3rverServer s3) : IClassFixtu
     {
         {
             "s3", "chained links", [Symlink($"{Deep}/up", string.Join('/', Enumerable.Repeat("..", 10))), Symlink("lib/escape", $"../{Deep}/up/../victim"), File("lib/escape/owned", 4)],
-            "refusing tar entry 'lib/escape': it is a symlink to '../d1/d2/d3/d4/d5/d6/d7/d8/d9/d10/up/../victim', outside the artifact"
+            "manifest.json is refused: 'lib/escape' is a symlink to '../d1/d2/d3/d4/d5/d6/d7/d8/d9/d10/up/../victim', which does not resolve inside the artifact"
         },
         {
             "file", "chained links", [Symlink($"{Deep}/up", string.Join('/', Enumerable.Repeat("..", 10))), Symlink("lib/escape", $"../{Deep}/up/../victim"), File("lib/escape/owned", 4)],
-            "refusing tar entry 'lib/escape': it is a symlink to '../d1/d2/d3/d4/d5/d6/d7/d8/d9/d10/up/../victim', outside the artifact"
+            "manifest.json is refused: 'lib/escape' is a symlink to '../d1/d2/d3/d4/d5/d6/d7/d8/d9/d10/up/../victim', which does not resolve inside the artifact"
         },
         {
             "file", "a later link redirects an earlier one", [Symlink("lib/escape", "../a/b/../victim"), Symlink("a/b", "..")],
-            "refusing tar entry 'lib/escape': it is a symlink to '../a/b/../victim', outside the artifact once 'a/b' links to '..'"
+            "manifest.json is refused: 'lib/escape' is a symlink to '../a/b/../victim', which does not resolve inside the artifact"
         },
         { "file", "manifest temp file as a link", [Symlink("manifest.json.tmp", "lib/x")], "refusing tar entry 'manifest.json.tmp': it is named like one of Modulus' own temporary files" },
-        { "s3", "link loop", [Symlink("lib/a", "b/x"), Symlink("lib/b", "a")], "refusing tar entry 'lib/a': it is a symlink to 'b/x', outside the artifact once 'lib/b' links to 'a'" },
+        { "s3", "link loop", [Symlink("lib/a", "b/x"), Symlink("lib/b", "a")], "manifest.json is refused: 'lib/a' is a symlink to 'b/x', which does not resolve inside the artifact" },
     };
 
     [Theory(Timeout = TestTimeouts.Build)]

@@ -122,7 +122,7 @@ public sealed class StoreHardeningIntegrationTests(S3rverServer s3, CompiledNvid
         File.WriteAllText(dir.Combine("a", "which"), "a");
         File.WriteAllText(dir.Combine("b", "which"), "b");
 
-        AtomicRename.TryExchange(dir.Combine("a"), dir.Combine("b")).Should().BeTrue("Linux and this filesystem have RENAME_EXCHANGE");
+        Modulus.Core.Files.AtomicFile.TryExchange(dir.Combine("a"), dir.Combine("b")).Should().BeTrue("Linux and this filesystem have RENAME_EXCHANGE");
 
         File.ReadAllText(dir.Combine("a", "which")).Should().Be("b");
         File.ReadAllText(dir.Combine("b", "which")).Should().Be("a");

@@ -2,6 +2,7 @@ using System.Formats.Tar;
 using System.IO.Compression;
 using System.Security.Cryptography;
 using Modulus.Core.Artifacts;
+using Modulus.Storage;
 
 namespace Modulus.Tests.Fixtures;
 
@@ -26,13 +27,13 @@ public static class BlobForge
     {
         var blob = TarGz(entries);
         var sha = Convert.ToHexStringLower(SHA256.HashData(blob));
-        var blobKey = $"{template.Key.StorePath}/blobs/{sha}.tar.gz";
+        var blobKey = $"{StoreLayout.ArtifactPrefix(template.Key)}/blobs/{sha}.tar.gz";
         var files = (listed ?? entries).Select(e => e.Type == TarEntryType.SymbolicLink
             ? new FileEntry(e.Name, null, 0, "0777", e.Link)
             : new FileEntry(e.Name, ZerosSha256(e.Size), e.Size, ArtifactScanner.FormatMode(e.Mode), null)).ToList();
         var forged = template with { Files = files, Modules = [], Blob = new BlobInfo(blobKey, sha, blob.Length, "gzip") };
         await store.PutAsync(blobKey, blob);
-        await store.PutAsync($"{template.Key.StorePath}/manifest.json", ManifestFile.Serialize(forged));
+        await store.PutAsync($"{StoreLayout.ArtifactPrefix(template.Key)}/manifest.json", ManifestFile.Serialize(forged));
     }
 
     /// <summary>Regular files hold zeros: a large one compresses to almost nothing, like a decompression bomb.</summary>

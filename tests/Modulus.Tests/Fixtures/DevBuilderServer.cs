@@ -23,11 +23,14 @@ public sealed class DevBuilderServer : IAsyncLifetime
 
     public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>Where dev-builder looks for kernel headers (<c>--sysroot</c>); the machine's own by default.</summary>
+    public string Sysroot { get; init; } = "/";
+
     public async Task InitializeAsync()
     {
         Process = ChildProcess.Start(Repo.DevBuilder, [
             "serve", "--cmd-dir", Cmd.Path, "--out-dir", OutDir, "--work-dir", WorkDir,
-            "--heartbeat-interval", HeartbeatInterval.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            "--heartbeat-interval", HeartbeatInterval.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture), "--sysroot", Sysroot]);
         await Process.WaitForLineAsync($" serves {Cmd.Path};", TestTimeouts.QuickSpan); // logged right after the ready file is written
         Ready = JsonSerializer.Deserialize<ReadyInfo>(await File.ReadAllTextAsync(Cmd.ReadyFile), ProtocolJson.Options)!;
     }

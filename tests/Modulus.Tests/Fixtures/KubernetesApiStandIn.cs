@@ -11,7 +11,8 @@ namespace Modulus.Tests.Fixtures;
 
 /// <summary>
 /// A stand-in for the Kubernetes API server (no real one can run here): HTTP/1.1 over loopback, optionally TLS with
-/// a test CA, implementing GET/PATCH of nodes, PATCH of nodes/&lt;node&gt;/status (conditions) and POST of events,
+/// a test CA, implementing GET/PATCH of nodes, PATCH of nodes/&lt;node&gt;/status (conditions), POST of events and
+/// GET of a namespace's DaemonSets (what NVIDIA's GPU Operator validator asks),
 /// recording every request, answering with scripted failures first when a test asks for them, and, while
 /// <see cref="Down"/>, closing every connection unanswered like a server that was killed.
 /// </summary>
@@ -39,6 +40,8 @@ public sealed class KubernetesApiStandIn : IAsyncDisposable
 
     public ConcurrentDictionary<string, string> Labels { get; } = new();
 
+    public ConcurrentDictionary<string, string> Annotations { get; } = new();
+
     /// <summary>What GET /api/v1/nodes lists (the labelSelector is recorded in <see cref="Requests"/>, not applied).</summary>
     public JsonArray NodeList { get; } = [];
 
@@ -50,6 +53,9 @@ public sealed class KubernetesApiStandIn : IAsyncDisposable
 
     /// <summary>Called with namespace/name after a pod was evicted.</summary>
     public Action<string>? OnEvicted { get; set; }
+
+    /// <summary>What GET /apis/apps/v1/namespaces/&lt;ns&gt;/daemonsets lists, by namespace (none: an empty list; the labelSelector is recorded, not applied).</summary>
+    public ConcurrentDictionary<string, JsonArray> DaemonSets { get; } = new();
 
     /// <summary>Leases by namespace/name, with a resourceVersion that every write bumps.</summary>
     public ConcurrentDictionary<string, JsonObject> Leases { get; } = new();
@@ -226,6 +232,13 @@ public sealed class KubernetesApiStandIn : IAsyncDisposable
             return (HttpStatusCode.Created, body);
         }
 
+        if (path.StartsWith("/apis/apps/v1/namespaces/", StringComparison.Ordinal) && path.Split('?')[0].EndsWith("/daemonsets", StringComparison.Ordinal) && method == "GET")
+        {
+            var ns = path.Split('/')[5]; // /apis/apps/v1/namespaces/<ns>/daemonsets
+            var items = DaemonSets.TryGetValue(ns, out var listed) ? listed.DeepClone() : new JsonArray();
+            return (HttpStatusCode.OK, new JsonObject { ["kind"] = "DaemonSetList", ["apiVersion"] = "apps/v1", ["metadata"] = new JsonObject(), ["items"] = items }.ToJsonString());
+        }
+
         if (path.StartsWith("/apis/coordination.k8s.io/v1/namespaces/", StringComparison.Ordinal))
         {
             return HandleLease(method, path, body);
@@ -239,26 +252,35 @@ public sealed class KubernetesApiStandIn : IAsyncDisposable
             }
             else if (method == "PATCH")
             {
-                foreach (var (key, value) in JsonNode.Parse(body)!["metadata"]!["labels"]!.AsObject())
-                {
-                    if (value is null)
-                    {
-                        Labels.TryRemove(key, out _);
-                    }
-                    else
-                    {
-                        Labels[key] = value.GetValue<string>();
-                    }
-                }
+                var metadata = JsonNode.Parse(body)!["metadata"]!;
+                Merge(Labels, metadata["labels"]?.AsObject());
+                Merge(Annotations, metadata["annotations"]?.AsObject());
             }
 
             var labels = new JsonObject(Labels.Select(l => KeyValuePair.Create(l.Key, (JsonNode?)l.Value)));
-            return (HttpStatusCode.OK, new JsonObject { ["kind"] = "Node", ["metadata"] = new JsonObject { ["name"] = path[14..], ["labels"] = labels } }.ToJsonString());
+            var annotations = new JsonObject(Annotations.Select(l => KeyValuePair.Create(l.Key, (JsonNode?)l.Value)));
+            return (HttpStatusCode.OK, new JsonObject { ["kind"] = "Node", ["metadata"] = new JsonObject { ["name"] = path[14..], ["labels"] = labels, ["annotations"] = annotations } }.ToJsonString());
         }
 
         return method == "POST" && path.EndsWith("/events", StringComparison.Ordinal)
             ? (HttpStatusCode.Created, body)
             : (HttpStatusCode.NotFound, """{"kind":"Status","message":"not implemented by the stand-in"}""");
+    }
+
+    /// <summary>A JSON merge patch of a string map: a null value removes the key.</summary>
+    private static void Merge(ConcurrentDictionary<string, string> map, JsonObject? patch)
+    {
+        foreach (var (key, value) in patch ?? [])
+        {
+            if (value is null)
+            {
+                map.TryRemove(key, out _);
+            }
+            else
+            {
+                map[key] = value.GetValue<string>();
+            }
+        }
     }
 
     /// <summary>GET, POST (409 when it exists) and PUT (409 when the resourceVersion is stale) of Leases.</summary>

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Modulus.Core.Artifacts;
+using Modulus.Storage;
 using Modulus.Tests.Fixtures;
 
 namespace Modulus.Tests.Fleet;
@@ -17,11 +18,11 @@ public sealed class CoverageIntegrationTests : IAsyncLifetime
         {
             var manifest = new Manifest
             {
-                Driver = new DriverInfo("nvidia", "580.1.2", type, "nvidia-runfile"), GardenlinuxVersion = "1877.3", KernelRelease = kernel, Arch = "amd64",
+                Driver = new DriverInfo("nvidia", "580.1.2", ModuleTypes.Parse(type), DriverKind.NvidiaRunfile), GardenlinuxVersion = "1877.3", KernelRelease = kernel, Arch = "amd64",
                 Files = [], Modules = [], Build = new BuildInfo("t", "t", "gcc", DateTimeOffset.UnixEpoch, 1), CreatedAt = DateTimeOffset.UnixEpoch,
                 Blob = new BlobInfo("unused", new string('0', 64), 1, "gzip"),
             };
-            var path = Path.Combine(dir.Combine("store"), manifest.Key.StorePath, Manifest.FileName);
+            var path = Path.Combine(dir.Combine("store"), StoreLayout.ArtifactPrefix(manifest.Key), Manifest.FileName);
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             await File.WriteAllBytesAsync(path, ManifestFile.Serialize(manifest));
         }
@@ -38,12 +39,13 @@ public sealed class CoverageIntegrationTests : IAsyncLifetime
         dir.Dispose();
     }
 
-    private static JsonNode Node(string name, string? os, string kernel, string? driver)
+    // As the kubelet reports a node (status.nodeInfo), with an os-version label only where a node pool sets one.
+    private static JsonNode Node(string name, string osImage, string? osVersionLabel, string kernel, string? driver)
     {
-        var labels = new JsonObject();
-        if (os is not null)
+        var labels = new JsonObject { ["worker.gardener.cloud/pool"] = "gpu" };
+        if (osVersionLabel is not null)
         {
-            labels["os-version"] = os;
+            labels["os-version"] = osVersionLabel;
         }
 
         if (driver is not null)
@@ -51,13 +53,16 @@ public sealed class CoverageIntegrationTests : IAsyncLifetime
             labels["modulus.gardenlinux.io/nvidia-driver-version"] = driver;
         }
 
-        return new JsonObject { ["metadata"] = new JsonObject { ["name"] = name, ["labels"] = labels }, ["status"] = new JsonObject { ["nodeInfo"] = new JsonObject { ["kernelVersion"] = kernel } } };
+        var nodeInfo = new JsonObject { ["osImage"] = osImage, ["kernelVersion"] = kernel, ["operatingSystem"] = "linux", ["architecture"] = "amd64" };
+        return new JsonObject { ["metadata"] = new JsonObject { ["name"] = name, ["labels"] = labels }, ["status"] = new JsonObject { ["nodeInfo"] = nodeInfo } };
     }
 
+    // gpu-a and gpu-b as Gardener's nodes are: no os-version label, the version only in nodeInfo.osImage. gpu-c has
+    // an image the kubelet names otherwise, and the label. cpu-1 is not Garden Linux.
     private static JsonNode[] Nodes() =>
     [
-        Node("gpu-a", "1877.3", "6.6.62-cloud-amd64", "580.1.2"), Node("gpu-b", "1877.3", "6.6.62-cloud-amd64", "580.1.2"),
-        Node("gpu-c", "1877.3", "6.6.63-cloud-amd64", "580.1.2"), Node("cpu-1", null, "6.1.0-57-amd64", null),
+        Node("gpu-a", "Garden Linux 1877.3", null, "6.6.62-cloud-amd64", "580.1.2"), Node("gpu-b", "Garden Linux 1877.3", null, "6.6.62-cloud-amd64", "580.1.2"),
+        Node("gpu-c", "Debian GNU/Linux", "1877.3", "6.6.63-cloud-amd64", "580.1.2"), Node("cpu-1", "Ubuntu 22.04.4 LTS", null, "6.1.0-57-amd64", null),
     ];
 
     [Fact(Timeout = TestTimeouts.Quick)]
@@ -72,7 +77,7 @@ public sealed class CoverageIntegrationTests : IAsyncLifetime
         var lines = run.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         lines.Should().Contain(l => l.StartsWith("1877.3", StringComparison.Ordinal) && l.Contains("6.6.62-cloud-amd64") && l.Contains("    2  open,proprietary"));
         lines.Should().Contain(l => l.Contains("6.6.63-cloud-amd64") && l.Contains("MISSING: the store has no nvidia-580.1.2 for Garden Linux 1877.3, kernel 6.6.63-cloud-amd64"));
-        lines.Should().Contain(l => l.Contains("MISSING: the node has no os-version label"));
+        lines.Should().Contain(l => l.Contains("MISSING: the node reports no Garden Linux version (status.nodeInfo.osImage is \"Ubuntu 22.04.4 LTS\", and it has no os-version label)"));
         lines[^1].Should().Be($"1 of 3 covered, 2 node(s) without an artifact in file://{dir.Combine("store")}");
     }
 
@@ -82,16 +87,27 @@ public sealed class CoverageIntegrationTests : IAsyncLifetime
         var kubeconfig = await api.WriteKubeconfigAsync(dir.Combine("kubeconfig"), "fleet");
 
         var (code, run) = await ChildProcess.RunAsync(Repo.Modulus, ["coverage", "--store", "file://" + dir.Combine("store"), "--kubeconfig", kubeconfig,
-            "--selector", "os-version=1877.3", "--driver-version", "580.1.2", "--module-type", "proprietary", "--json"]);
+            "--selector", "worker.gardener.cloud/pool=gpu", "--driver-version", "580.1.2", "--module-type", "proprietary", "--json"]);
 
         code.Should().Be(3, run.Output);
-        api.Requests.Should().Contain(r => r.Path.StartsWith("/api/v1/nodes?labelSelector=os-version%3D1877.3", StringComparison.Ordinal));
+        api.Requests.Should().Contain(r => r.Path.StartsWith("/api/v1/nodes?labelSelector=worker.gardener.cloud%2Fpool%3Dgpu", StringComparison.Ordinal));
         var rows = JsonNode.Parse(run.Stdout)!.AsArray();
         var ok = rows.Single(r => (string?)r!["kernel"] == "6.6.62-cloud-amd64")!;
         ((bool)ok["covered"]!).Should().BeTrue();
-        ok["nodes"]!.AsArray().Select(n => (string?)n).Should().Equal("gpu-a", "gpu-b");
+        ok["nodes"]!.AsArray().Select(n => (string?)n).Should().Equal(["gpu-a", "gpu-b"], "their version came from nodeInfo.osImage alone");
+        ((string?)ok["gardenlinuxVersion"]).Should().Be("1877.3");
         ((bool)rows.Single(r => (string?)r!["kernel"] == "6.6.63-cloud-amd64")!["covered"]!).Should().BeFalse();
         run.Stdout.Should().NotContain("\"covered\": true,\n    \"missing\": \"");
         JsonSerializer.Deserialize<JsonElement>(run.Stdout).GetArrayLength().Should().Be(3);
     }
+
+    [Theory]
+    [InlineData("Garden Linux 1877.3", "1877.3")]
+    [InlineData("Garden Linux 2150.8.0", "2150.8.0")]
+    [InlineData("Garden Linux 1592.14 (aws)", "1592.14")]
+    [InlineData("Ubuntu 22.04.4 LTS", null)]
+    [InlineData("Garden Linux today", null)]
+    [InlineData("", null)]
+    public void Reads_the_version_of_the_kubelets_os_image(string osImage, string? expected) =>
+        Modulus.Fleet.FleetNode.GardenlinuxVersionOf(osImage).Should().Be(expected);
 }

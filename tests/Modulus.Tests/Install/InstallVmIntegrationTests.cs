@@ -29,13 +29,21 @@ public sealed class InstallVmIntegrationTests : IDisposable
         }
 
         QemuVm.AddModulusAndInit(root, "init.sh");
+        QemuVm.AddInTreeModules(root, ["drm"]).Should().Equal(["kernel/drivers/gpu/drm/drm.ko.xz"], "Garden Linux's in-tree modules are .ko.xz");
         var serial = await QemuVm.BootAsync(root, dir.Path);
 
+        Marker(serial, "os-release").Should().EndWith("0 VERSION_ID, kernel decompresses []", "Garden Linux's os-release, in a kernel that cannot decompress modules");
+        first!.Modules.Single(m => m.Name == "nvidia_drm").Depends.Should().Contain("drm", "the stand-in's nvidia-drm needs the in-tree drm, as NVIDIA's does");
         serial.Should().Contain("MODULUS-VM: install-1 exit=0", serial);
+        serial.Should().Contain($"load the in-tree module drm from /lib/modules/{KernelUnderTest.Release}/kernel/drivers/gpu/drm/drm.ko.xz (needed by nvidia_drm)");
+        serial.Should().MatchRegex(@"drm\.ko\.xz is xz-compressed and this kernel cannot decompress it \(there is no /sys/module/compression: CONFIG_MODULE_DECOMPRESS is off\): modulus decompressed it \(\d+ bytes\) and loaded the image with init_module");
         var loaded = Marker(serial, "modules").Split(' ', StringSplitOptions.RemoveEmptyEntries).Reverse(); // /proc/modules lists the newest first
-        loaded.Should().Equal(first!.Modules.Select(m => m.Name), "modules load in the manifest's order");
+        var order = first.Modules.Select(m => m.Name).ToList();
+        order.Insert(order.IndexOf("nvidia_drm"), "drm");
+        loaded.Should().Equal(order, "modules load in the manifest's order, each after the in-tree modules it needs");
         Marker(serial, "nodes").Split(' ', StringSplitOptions.RemoveEmptyEntries).Should().Contain(["nvidiactl", "nvidia-uvm", "nvidia-uvm-tools"]);
         serial.Should().Contain("MODULUS-VM: version 999.1.2");
+        serial.Should().Contain("MODULUS-VM: uvm_disable_hmm Y", "nvidia-uvm is loaded with uvm_disable_hmm=1 by default, as Garden Linux's installer does");
         serial.Should().Contain("already installed: nvidia 999.1.2 is live").And.Contain("MODULUS-VM: install-2 exit=0");
         serial.Should().MatchRegex(@"cannot replace driver 999\.1\.2 with 999\.2\.0: it is in use: nvidia \(refcount \d+, \d+ user\(s\) beyond its dependents");
         serial.Should().Contain("MODULUS-VM: upgrade-held exit=4");
@@ -51,8 +59,8 @@ public sealed class InstallVmIntegrationTests : IDisposable
 
         serial.Should().Contain("MODULUS-VM: rmmod exit=0");
         serial.Should().Contain("MODULUS-VM: third-fails exit=1").And.Contain("nvidia-fixture: nvidia-drm refuses to load (fail_init=1)");
-        serial.Should().Contain("Rolled back: unloaded nvidia_modeset").And.Contain("Rolled back: unloaded nvidia,");
-        Marker(serial, "modules-after-failure").Should().Be("[]", "the two modules loaded before the failing third are unloaded again");
+        serial.Should().Contain("Rolled back: unloaded drm").And.Contain("Rolled back: unloaded nvidia_modeset").And.Contain("Rolled back: unloaded nvidia,");
+        Marker(serial, "modules-after-failure").Should().Be("[]", "the modules loaded before the failing one, the in-tree drm among them, are unloaded again");
     }
 
     [Fact(Timeout = TestTimeouts.Vm)]
@@ -77,6 +85,7 @@ public sealed class InstallVmIntegrationTests : IDisposable
         serial.Should().Contain("it loads only modules signed by a key it trusts (module.sig_enforce=1, or Secure Boot lockdown), and it is not signed");
         serial.Should().Contain($"and it is signed by CN={ModuleSigningKey.CommonName}, sha256 ").And.Contain("which this kernel does not trust");
         serial.Should().Contain("Loading of unsigned module is rejected", "the kernel's own words are quoted");
+        serial.Should().Contain("On Garden Linux (systemd-boot, no shim) keys in the firmware's db do not count for modules", "there is no MOK to enroll there");
         Marker(serial, "modules").Should().Be("[]", "nothing of either driver is loaded");
     }
 

@@ -1,4 +1,5 @@
 using Modulus.Core.Processes;
+using Modulus.Drivers;
 using Modulus.Install;
 
 namespace Modulus.Tests.Install;
@@ -87,6 +88,12 @@ internal sealed class FakeProcessRunner(int smiGpus) : IProcessRunner
 
         return Task.FromResult(new ProcessResult(0, TimeSpan.Zero, []));
     }
+}
+
+/// <summary>An install's fallback compile that returns what the test says (the directory of a build it made).</summary>
+internal sealed class FakeCompiler(Func<string> compile) : IArtifactCompiler
+{
+    public Task<string> CompileAsync(Modulus.Core.Artifacts.ArtifactKey key, CancellationToken cancellationToken) => Task.FromResult(compile());
 }
 
 /// <summary>A kernel log that says what the test wants once the next module load is attempted.</summary>

@@ -137,7 +137,7 @@ public sealed partial class InstallerTests
         await PublishAsync("999.1.2", FiveModules, RealDepends);
         kernel.Failures["nvidia_peermem"] = 22;
 
-        await FluentActions.Awaiting(() => Installer().InstallAsync(Request() with { Peermem = "always" }, CancellationToken.None))
+        await FluentActions.Awaiting(() => Installer().InstallAsync(Request() with { Peermem = PeermemPolicy.Always }, CancellationToken.None))
             .Should().ThrowAsync<ModulusException>().WithMessage("*loading nvidia_peermem of nvidia-999.1.2-open-amd64*");
 
         kernel.Loaded.Should().BeEmpty();
@@ -149,7 +149,7 @@ public sealed partial class InstallerTests
         HostModules(infiniband: true);
         await PublishAsync("999.1.2", FiveModules, RealDepends);
 
-        await Installer().InstallAsync(Request() with { Peermem = "never" }, CancellationToken.None);
+        await Installer().InstallAsync(Request() with { Peermem = PeermemPolicy.Never }, CancellationToken.None);
 
         kernel.Calls.Should().NotContain(c => c.Contains("peermem", StringComparison.Ordinal) || c.Contains("ib_core", StringComparison.Ordinal));
     }
@@ -201,7 +201,7 @@ public sealed partial class InstallerTests
         await File.WriteAllTextAsync(dir.Combine("host", "sbin", "ldconfig"), string.Empty);
         var runner = new FakeProcessRunner(1);
 
-        await new Modulus.Install.Installer(kernel, devices, new FakePciScanner(1), kernelLog, runner, store, null, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance)
+        await new Modulus.Install.Installer(new InstallHost(kernel, devices, new FakePciScanner(1), kernelLog, runner), store, null, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance)
             .InstallAsync(Request(), CancellationToken.None);
 
         runner.Ran.Should().Contain($"chroot {dir.Combine("host")} /sbin/ldconfig");
@@ -225,7 +225,7 @@ public sealed partial class InstallerTests
         Directory.CreateDirectory(dir.Combine("host", "sbin"));
         await File.WriteAllTextAsync(dir.Combine("host", "sbin", "ldconfig"), string.Empty);
 
-        var outcome = await new Modulus.Install.Installer(kernel, devices, new FakePciScanner(1), kernelLog, new NoChrootRunner(), store, null, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance)
+        var outcome = await new Modulus.Install.Installer(new InstallHost(kernel, devices, new FakePciScanner(1), kernelLog, new NoChrootRunner()), store, null, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance)
             .InstallAsync(Request(), CancellationToken.None);
 
         outcome.AlreadyInstalled.Should().BeFalse();

@@ -36,34 +36,39 @@ public sealed partial class InstallerTests : IDisposable
 
     private InstallRequest Request(string version = "999.1.2", bool dryRun = false) => new()
     {
-        Key = new ArtifactKey("nvidia", version, "open", "amd64", "1877.3", Kernel), CacheDir = Cache, HostRoot = dir.Combine("host"), DryRun = dryRun,
+        Key = new ArtifactKey("nvidia", version, ModuleType.Open, "amd64", "1877.3", Kernel), CacheDir = Cache, HostRoot = dir.Combine("host"), DryRun = dryRun,
         ModuleParameters = new Dictionary<string, string> { ["nvidia"] = "NVreg_EnableGpuFirmware=0" },
     };
 
-    private Installer Installer(int gpus = 1, int smiGpus = 1, Func<CancellationToken, Task<string>>? compile = null, IArtifactStore? withStore = null) =>
-        new(kernel, devices, new FakePciScanner(gpus), kernelLog, new FakeProcessRunner(smiGpus), withStore ?? store, compile, NullLogger.Instance);
+    private Installer Installer(int gpus = 1, int smiGpus = 1, IArtifactCompiler? compile = null, IArtifactStore? withStore = null) =>
+        new(new InstallHost(kernel, devices, new FakePciScanner(gpus), kernelLog, new FakeProcessRunner(smiGpus)), withStore ?? store, compile, NullLogger.Instance);
 
     /// <summary>Publishes a small artifact of NVIDIA's four modules (not real ELF: the fake kernel does not read them).</summary>
     private Task<string> PublishAsync(string version) => PublishAsync(version, ["nvidia", "nvidia-modeset", "nvidia-drm", "nvidia-uvm"], new Dictionary<string, string[]>());
 
-    /// <summary>Publishes an artifact of <paramref name="names"/> (in load order) whose manifest records <paramref name="depends"/>.</summary>
-    private async Task<string> PublishAsync(string version, string[] names, IReadOnlyDictionary<string, string[]> depends)
+    /// <summary>
+    /// Publishes an artifact of <paramref name="names"/> (in load order) whose manifest records <paramref name="depends"/>,
+    /// in the layout of <paramref name="schema"/> (1 unless a test says otherwise: artifacts of older stores still install).
+    /// </summary>
+    private async Task<string> PublishAsync(string version, string[] names, IReadOnlyDictionary<string, string[]> depends, int schema = 1)
     {
         var artifact = dir.Combine("build-" + version);
+        var layout = ArtifactLayout.For(schema, "amd64");
         var modules = Path.Combine(artifact, "lib", "modules", Kernel);
         Directory.CreateDirectory(modules);
-        Directory.CreateDirectory(Path.Combine(artifact, "bin"));
-        Directory.CreateDirectory(Path.Combine(artifact, "firmware", "nvidia", version));
+        Directory.CreateDirectory(Path.Combine(artifact, layout.Programs));
+        Directory.CreateDirectory(Path.Combine(artifact, layout.Firmware, "nvidia", version));
         foreach (var name in names)
         {
             await File.WriteAllTextAsync(Path.Combine(modules, $"{name}.ko"), $"{name} {version}");
         }
 
-        await File.WriteAllTextAsync(Path.Combine(artifact, "bin", "nvidia-smi"), "#!/bin/sh\n");
-        await File.WriteAllTextAsync(Path.Combine(artifact, "firmware", "nvidia", version, "gsp_ga10x.bin"), "gsp");
+        await File.WriteAllTextAsync(Path.Combine(artifact, layout.Programs, "nvidia-smi"), "#!/bin/sh\n");
+        await File.WriteAllTextAsync(Path.Combine(artifact, layout.Firmware, "nvidia", version, "gsp_ga10x.bin"), "gsp");
         var manifest = new Manifest
         {
-            Driver = new DriverInfo("nvidia", version, "open", "nvidia-runfile"), GardenlinuxVersion = "1877.3", KernelRelease = Kernel, Arch = "amd64",
+            SchemaVersion = schema,
+            Driver = new DriverInfo("nvidia", version, ModuleType.Open, DriverKind.NvidiaRunfile), GardenlinuxVersion = "1877.3", KernelRelease = Kernel, Arch = "amd64",
             Files = await ArtifactScanner.ScanFilesAsync(artifact, CancellationToken.None),
             Modules = [.. names.Select(n => new ModuleEntry(n.Replace('-', '_'), $"lib/modules/{Kernel}/{n}.ko", Kernel + " SMP mod_unload ")
                 { Depends = depends.GetValueOrDefault(n.Replace('-', '_'), []) })],
@@ -88,8 +93,19 @@ public sealed partial class InstallerTests : IDisposable
         {
             ["nvidiactl"] = (195, 255), ["nvidia0"] = (195, 0), ["nvidia1"] = (195, 1), ["nvidia-uvm"] = (510, 0), ["nvidia-uvm-tools"] = (510, 1),
         });
-        new FileInfo(dir.Combine("host", "opt", "drivers", "nvidia")).LinkTarget.Should().Be(entry);
+        new FileInfo(dir.Combine("host", "opt", "drivers", "nvidia")).LinkTarget.Should().Be(Path.GetRelativePath("/opt/drivers", entry), "a relative link names the entry through any mount");
         (await File.ReadAllTextAsync(dir.Combine("host", "etc", "ld.so.conf.d", "modulus-nvidia.conf"))).Should().Be("/opt/drivers/nvidia/lib\n");
+    }
+
+    [Fact(Timeout = TestTimeouts.Quick)]
+    public async Task A_schema_2_artifact_gets_its_own_firmware_dir_and_library_dir_in_the_hosts_ld_so_conf()
+    {
+        var entry = await PublishAsync("999.1.2", ["nvidia", "nvidia-uvm"], new Dictionary<string, string[]>(), schema: 2);
+
+        await Installer().InstallAsync(Request(), CancellationToken.None);
+
+        kernel.FirmwarePath.Should().Be(Path.Combine(entry, "lib", "firmware"), "the kernel looks for nvidia/<version>/gsp_*.bin below it");
+        (await File.ReadAllTextAsync(dir.Combine("host", "etc", "ld.so.conf.d", "modulus-nvidia.conf"))).Should().Be("/opt/drivers/nvidia/usr/lib/x86_64-linux-gnu\n");
     }
 
     [Fact(Timeout = TestTimeouts.Quick)]
@@ -172,7 +188,7 @@ public sealed partial class InstallerTests : IDisposable
         using var empty = new FileStore(dir.Combine("empty-store"));
         var compiled = 0;
 
-        await Installer(compile: _ => { compiled++; return Task.FromResult(dir.Combine("build-999.1.2")); }, withStore: empty).InstallAsync(Request() with { CacheDir = dir.Combine("other-cache") }, CancellationToken.None);
+        await Installer(compile: new FakeCompiler(() => { compiled++; return dir.Combine("build-999.1.2"); }), withStore: empty).InstallAsync(Request() with { CacheDir = dir.Combine("other-cache") }, CancellationToken.None);
 
         compiled.Should().Be(1);
         kernel.Calls.Should().Contain("load nvidia_uvm");

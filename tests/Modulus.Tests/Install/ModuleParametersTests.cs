@@ -30,4 +30,15 @@ public sealed class ModuleParametersTests
         HostFacts.GardenlinuxVersion(root.Path).Should().Be("1592.4", "GARDENLINUX_VERSION wins over VERSION_ID");
         HostFacts.GardenlinuxVersion(root.Combine("nowhere")).Should().BeNull();
     }
+
+    [Fact]
+    public void A_default_is_added_unless_the_module_sets_that_parameter_already()
+    {
+        ModuleParameters.WithDefault(ModuleParameters.Parse("nvidia.NVreg_EnableGpuFirmware=0"), "nvidia_uvm", "uvm_disable_hmm", "1")
+            .Should().BeEquivalentTo(new Dictionary<string, string> { ["nvidia"] = "NVreg_EnableGpuFirmware=0", ["nvidia_uvm"] = "uvm_disable_hmm=1" });
+        ModuleParameters.WithDefault(ModuleParameters.Parse("nvidia-uvm.uvm_perf_prefetch_enable=0"), "nvidia_uvm", "uvm_disable_hmm", "1")
+            .Should().BeEquivalentTo(new Dictionary<string, string> { ["nvidia_uvm"] = "uvm_perf_prefetch_enable=0 uvm_disable_hmm=1" });
+        ModuleParameters.WithDefault(ModuleParameters.Parse("nvidia_uvm.uvm_disable_hmm=0"), "nvidia_uvm", "uvm_disable_hmm", "1")
+            .Should().BeEquivalentTo(new Dictionary<string, string> { ["nvidia_uvm"] = "uvm_disable_hmm=0" }, "the operator's value wins");
+    }
 }

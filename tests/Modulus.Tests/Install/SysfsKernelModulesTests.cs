@@ -63,7 +63,7 @@ public sealed class SysfsKernelModulesTests : IDisposable
         Directory.CreateDirectory(root.Combine("etc"));
         File.WriteAllText(root.Combine("etc", "os-release"), "PRETTY_NAME=\"Ubuntu 24.04.1 LTS\"\nID=ubuntu\nVERSION_ID=\"24.04\"\n");
 
-        var status = await NodeStatus.ReadAsync(new SysfsKernelModules(root.Path), root.Path, root.Combine("cache"), "/opt/drivers", verify: false, CancellationToken.None);
+        var status = await NodeStatus.ReadAsync(new SysfsKernelModules(root.Path), new HostSettings(root.Path, root.Combine("cache"), "/opt/drivers"), verify: false, CancellationToken.None);
 
         status.Modules.Select(m => (m.Name, m.Version)).Should().BeEquivalentTo(new[]
         {

@@ -31,11 +31,12 @@ public sealed class KubernetesClientStandInIntegrationTests : IAsyncLifetime
         using var client = Client(api);
         var reporter = new NodeReporter(client, "gpu-node-1", NullLogger.Instance);
 
-        await reporter.ReportInstalledAsync("550.127.08", "nvidia 550.127.08 is live", CancellationToken.None);
+        await reporter.ReportInstalledAsync("550.127.08", "1877.6", "nvidia 550.127.08 is live", CancellationToken.None);
 
         api.Labels.Should().BeEquivalentTo(new Dictionary<string, string>
         {
             ["modulus.gardenlinux.io/nvidia-driver-version"] = "550.127.08", ["modulus.gardenlinux.io/nvidia-driver-ready"] = "true",
+            ["modulus.gardenlinux.io/gardenlinux-version"] = "1877.6",
         });
         var requests = api.Requests.ToList();
         requests.Should().OnlyContain(r => r.Authorization == "Bearer sa-token");
@@ -122,7 +123,7 @@ public sealed class KubernetesClientStandInIntegrationTests : IAsyncLifetime
 
         using var client = Client(api);
 
-        await new NodeReporter(client, "gpu-node-1", NullLogger.Instance).ReportInstalledAsync("550.127.08", "live", CancellationToken.None);
+        await new NodeReporter(client, "gpu-node-1", NullLogger.Instance).ReportInstalledAsync("550.127.08", null, "live", CancellationToken.None);
 
         api.Requests.Should().HaveCount(3, "three attempts, then the reporter logs and carries on");
     }

@@ -27,6 +27,24 @@ public sealed class ProcessRunnerIntegrationTests
     }
 
     [Fact(Timeout = TestTimeouts.Quick)]
+    public async Task Children_never_inherit_the_store_credentials()
+    {
+        // AWS_SESSION_TOKEN alone: the AWS SDK of tests running beside this one reads none of it without a key pair.
+        Environment.SetEnvironmentVariable("AWS_SESSION_TOKEN", "s3cr3t-token");
+        try
+        {
+            var lines = new ConcurrentQueue<OutputLine>();
+            await runner.RunAsync(Shell("echo token=${AWS_SESSION_TOKEN:-unset} home=${HOME:+set}"), lines.Enqueue, CancellationToken.None);
+
+            lines.Select(l => l.Text).Should().Equal(["token=unset home=set"], "the secret is removed, the rest of the environment inherited");
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("AWS_SESSION_TOKEN", null);
+        }
+    }
+
+    [Fact(Timeout = TestTimeouts.Quick)]
     public async Task Throws_a_typed_failure_with_the_command_exit_code_and_last_stderr_lines()
     {
         var spec = Shell("for i in $(seq 1 30); do echo \"problem $i\" >&2; done; exit 7") with { StderrTailLines = 5 };

@@ -13,7 +13,8 @@ public sealed class RealDriverCollection
 /// <summary>
 /// NVIDIA's real open kernel modules 595.45.04 (../shared/nvidia) through the whole pipeline: `modulus compile` with a
 /// real dev-builder over real FIFOs and real kbuild against Debian's split headers, then `modulus install` of the
-/// published artifact into Debian's kernel under QEMU, which has no NVIDIA GPU. Nothing here is a stand-in.
+/// published artifact into Debian's kernel under QEMU, which has no NVIDIA GPU and whose in-tree modules are .ko.xz it
+/// cannot decompress itself (like Garden Linux 1592 and 1877). Nothing here is a stand-in but the node's os-release.
 /// </summary>
 [Collection(RealDriverCollection.Name)]
 public sealed class RealNvidiaDriverIntegrationTests(RealNvidiaArtifact artifact) : IClassFixture<RealNvidiaArtifact>, IDisposable
@@ -69,12 +70,13 @@ public sealed class RealNvidiaDriverIntegrationTests(RealNvidiaArtifact artifact
         RecipeCopy(artifact.Store, Path.Combine(root, "store"));
         QemuVm.AddModulusAndInit(root, "init-no-gpu.sh");
         var inTree = QemuVm.AddInTreeModules(root, ["drm", "drm_kms_helper", "video"]);
-        inTree.Should().Contain(f => f.EndsWith("/drm.ko", StringComparison.Ordinal));
+        inTree.Should().Contain(f => f.EndsWith("/drm.ko.xz", StringComparison.Ordinal), "Garden Linux's in-tree modules are .ko.xz");
 
         var serial = await QemuVm.BootAsync(root, dir.Path, memoryMiB: 2048);
 
         serial.Should().Contain("MODULUS-VM: install exit=1", "an install without a GPU fails");
-        serial.Should().MatchRegex(@"load the in-tree module drm from \S+/drm\.ko \(needed by nvidia\)");
+        serial.Should().MatchRegex(@"load the in-tree module drm from \S+/drm\.ko\.xz \(needed by nvidia\)");
+        serial.Should().Contain("drm.ko.xz is xz-compressed and this kernel cannot decompress it", "Debian 12's 6.1, like Garden Linux 1592 and 1877, has no CONFIG_MODULE_DECOMPRESS");
         serial.IndexOf("load the in-tree module drm ", StringComparison.Ordinal).Should()
             .BeLessThan(serial.IndexOf("load nvidia from", StringComparison.Ordinal), "in-tree dependencies load before the module that needs them");
         serial.Should().Contain("no NVIDIA GPU was found: the kernel refused nvidia.ko with ENODEV (errno 19). The kernel says: NVRM: ");

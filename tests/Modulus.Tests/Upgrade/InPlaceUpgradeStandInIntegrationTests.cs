@@ -47,8 +47,8 @@ public sealed class InPlaceUpgradeStandInIntegrationTests : IAsyncLifetime
     /// <summary>The upgrade-state values the API saw for <paramref name="node"/>, in order.</summary>
     private List<string> States(string node) =>
     [
-        .. api.Requests.Where(r => r.Method == "PATCH" && r.Path == $"/api/v1/nodes/{node}" && r.Body.Contains(InPlaceUpgrader.StateLabel, StringComparison.Ordinal))
-            .Select(r => (string)JsonNode.Parse(r.Body)!["metadata"]!["labels"]![InPlaceUpgrader.StateLabel]!),
+        .. api.Requests.Where(r => r.Method == "PATCH" && r.Path == $"/api/v1/nodes/{node}" && r.Body.Contains(NodeLabels.UpgradeState, StringComparison.Ordinal))
+            .Select(r => (string)JsonNode.Parse(r.Body)!["metadata"]!["labels"]![NodeLabels.UpgradeState]!),
     ];
 
     [Fact(Timeout = TestTimeouts.Quick)]
@@ -59,13 +59,13 @@ public sealed class InPlaceUpgradeStandInIntegrationTests : IAsyncLifetime
         api.AddPod("kube-system", "device-plugin", "gpu-1", gpus: 1, daemonSet: true);
         var upgrader = Upgrader("gpu-1");
 
-        await upgrader.PrepareAsync("999.1.2", "999.2.0", CancellationToken.None);
+        var session = await upgrader.BeginAsync("999.1.2", "999.2.0", CancellationToken.None);
 
         api.Unschedulable["gpu-1"].Should().BeTrue();
         api.Pods.Keys.Should().BeEquivalentTo(["web/frontend", "kube-system/device-plugin"], "GPU pods are evicted; other pods and DaemonSet pods stay");
         ((string?)api.Leases["kube-system/gpu-upgrade-0"]["spec"]!["holderIdentity"]).Should().Be("gpu-1");
 
-        await upgrader.CompleteAsync("999.2.0", CancellationToken.None);
+        await session.CompleteAsync(CancellationToken.None);
 
         api.Unschedulable["gpu-1"].Should().BeFalse();
         States("gpu-1").Should().Equal("upgrade-required", "cordon-required", "wait-for-jobs-required", "pod-deletion-required", "upgrade-in-progress", "uncordon-required", "upgrade-done");
@@ -78,14 +78,14 @@ public sealed class InPlaceUpgradeStandInIntegrationTests : IAsyncLifetime
     {
         var first = Upgrader("gpu-a");
         var second = Upgrader("gpu-b");
-        await first.PrepareAsync("1.0", "2.0", CancellationToken.None);
+        var firstSession = await first.BeginAsync("1.0", "2.0", CancellationToken.None);
 
-        var waiting = second.PrepareAsync("1.0", "2.0", CancellationToken.None);
+        var waiting = second.BeginAsync("1.0", "2.0", CancellationToken.None);
         await api.WaitUntilAsync(() => api.Requests.Count(r => r.Method == "GET" && r.Path.EndsWith("/leases/gpu-upgrade-0", StringComparison.Ordinal)) >= 4, TestTimeouts.QuickSpan);
 
         waiting.IsCompleted.Should().BeFalse("the only slot is taken");
         api.Unschedulable.Should().NotContainKey("gpu-b", "a node without a slot is not cordoned");
-        await first.CompleteAsync("2.0", CancellationToken.None);
+        await firstSession.CompleteAsync(CancellationToken.None);
         await waiting.WaitAsync(TestTimeouts.QuickSpan);
         api.Unschedulable["gpu-b"].Should().BeTrue();
         ((string?)api.Leases["kube-system/gpu-upgrade-0"]["spec"]!["holderIdentity"]).Should().Be("gpu-b");
@@ -94,8 +94,8 @@ public sealed class InPlaceUpgradeStandInIntegrationTests : IAsyncLifetime
     [Fact(Timeout = TestTimeouts.Quick)]
     public async Task Two_slots_let_two_nodes_upgrade_at_once()
     {
-        await Upgrader("gpu-a", Policy(parallel: 2)).PrepareAsync("1.0", "2.0", CancellationToken.None);
-        await Upgrader("gpu-b", Policy(parallel: 2)).PrepareAsync("1.0", "2.0", CancellationToken.None).WaitAsync(TestTimeouts.QuickSpan);
+        await Upgrader("gpu-a", Policy(parallel: 2)).BeginAsync("1.0", "2.0", CancellationToken.None);
+        await Upgrader("gpu-b", Policy(parallel: 2)).BeginAsync("1.0", "2.0", CancellationToken.None).WaitAsync(TestTimeouts.QuickSpan);
 
         api.Leases.Values.Select(l => (string?)l["spec"]!["holderIdentity"]).Should().BeEquivalentTo(["gpu-a", "gpu-b"]);
     }
@@ -103,12 +103,12 @@ public sealed class InPlaceUpgradeStandInIntegrationTests : IAsyncLifetime
     [Fact(Timeout = TestTimeouts.Quick)]
     public async Task A_node_with_the_skip_label_is_not_touched_and_install_exits_4()
     {
-        api.Labels[InPlaceUpgrader.SkipLabel] = "true";
+        api.Labels[NodeLabels.UpgradeSkip] = "true";
 
-        var failure = (await FluentActions.Awaiting(() => Upgrader("gpu-1").PrepareAsync("1.0", "2.0", CancellationToken.None)).Should().ThrowAsync<ModulusException>()).Which;
+        var failure = (await FluentActions.Awaiting(() => Upgrader("gpu-1").BeginAsync("1.0", "2.0", CancellationToken.None)).Should().ThrowAsync<ModulusException>()).Which;
 
         failure.ExitCode.Should().Be(ExitCodes.DriverInUse);
-        failure.Message.Should().Contain(InPlaceUpgrader.SkipLabel + "=true");
+        failure.Message.Should().Contain(NodeLabels.UpgradeSkip + "=true");
         api.Unschedulable.Should().BeEmpty();
     }
 
@@ -144,7 +144,7 @@ public sealed class InPlaceUpgradeStandInIntegrationTests : IAsyncLifetime
 
     private InstallRequest Request() => new()
     {
-        Key = new ArtifactKey("nvidia", "999.2.0", "open", "amd64", "1877.3", Kernel), CacheDir = dir.Combine("cache"), HostRoot = dir.Combine("host"),
+        Key = new ArtifactKey("nvidia", "999.2.0", ModuleType.Open, "amd64", "1877.3", Kernel), CacheDir = dir.Combine("cache"), HostRoot = dir.Combine("host"),
     };
 
     /// <summary>999.1.2 loaded with a user (a GPU pod holds /dev/nvidia0) that goes when the pod is evicted; 999.2.0 in the store.</summary>
@@ -159,7 +159,7 @@ public sealed class InPlaceUpgradeStandInIntegrationTests : IAsyncLifetime
         await File.WriteAllTextAsync(Path.Combine(modules, "nvidia-uvm.ko"), "nvidia-uvm 999.2.0");
         await ManifestFile.WriteAsync(artifact, new Manifest
         {
-            Driver = new DriverInfo("nvidia", "999.2.0", "open", "nvidia-runfile"), GardenlinuxVersion = "1877.3", KernelRelease = Kernel, Arch = "amd64",
+            Driver = new DriverInfo("nvidia", "999.2.0", ModuleType.Open, DriverKind.NvidiaRunfile), GardenlinuxVersion = "1877.3", KernelRelease = Kernel, Arch = "amd64",
             Files = await ArtifactScanner.ScanFilesAsync(artifact, CancellationToken.None),
             Modules = [new ModuleEntry("nvidia", $"lib/modules/{Kernel}/nvidia.ko", Kernel + " SMP ") { Depends = [] }, new ModuleEntry("nvidia_uvm", $"lib/modules/{Kernel}/nvidia-uvm.ko", Kernel + " SMP ") { Depends = ["nvidia"] }],
             Build = new BuildInfo("test", "test", "gcc", DateTimeOffset.UtcNow, 1), CreatedAt = DateTimeOffset.UtcNow,
@@ -171,7 +171,7 @@ public sealed class InPlaceUpgradeStandInIntegrationTests : IAsyncLifetime
         kernel.Loaded["nvidia_uvm"] = new LoadedModule("nvidia_uvm", "999.1.2", 0, []);
         api.AddPod("ml", "trainer", "gpu-1", gpus: 1);
         api.OnEvicted = _ => kernel.Loaded["nvidia"] = kernel.Loaded["nvidia"] with { RefCount = 1 };
-        var installer = new Modulus.Install.Installer(kernel, new FakeDeviceNodes(), new FakePciScanner(1), new FakeKernelLog(), new FakeProcessRunner(1), store, null,
+        var installer = new Modulus.Install.Installer(new InstallHost(kernel, new FakeDeviceNodes(), new FakePciScanner(1), new FakeKernelLog(), new FakeProcessRunner(1)), store, null,
             NullLogger.Instance, Upgrader("gpu-1"));
         return (kernel, installer);
     }

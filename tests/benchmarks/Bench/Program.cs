@@ -33,7 +33,7 @@ var artifact = Path.Combine(cache, Gl, kernel, $"nvidia-{Version}-open-amd64");
 var (files, bytes) = BuildCorpus(artifact, corpusMiB);
 await ManifestFile.WriteAsync(artifact, new Manifest
 {
-    Driver = new DriverInfo("nvidia", Version, "open", "nvidia-runfile"),
+    Driver = new DriverInfo("nvidia", Version, ModuleType.Open, DriverKind.NvidiaRunfile),
     GardenlinuxVersion = Gl,
     KernelRelease = kernel,
     Arch = "amd64",

@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using Modulus.Core.Artifacts;
 using Modulus.Tests.Fixtures;
 
-namespace Modulus.Tests.Distribution;
+namespace Modulus.Tests.Storage;
 
 /// <summary>Signed manifests: publish signs, every reader with trusted keys refuses what a trusted key did not sign.</summary>
 public sealed class SignedManifestIntegrationTests(S3rverServer s3, CompiledNvidiaArtifact artifact)
@@ -131,11 +131,12 @@ public sealed class SignedManifestIntegrationTests(S3rverServer s3, CompiledNvid
     {
         var key = NewKey("a");
         var store = await PublishAsync("file", signingKey: null);
-        Directory.CreateDirectory(dir.Combine("host"));
+        Directory.CreateDirectory(dir.Combine("host", "proc", "sys", "kernel"));
+        await File.WriteAllTextAsync(dir.Combine("host", "proc", "sys", "kernel", "osrelease"), KernelUnderTest.Release + "\n"); // the node runs the kernel the artifact is for
 
         var (plain, run) = await store.ModulusAsync(Fetch());
         var (install, refused) = await store.ModulusAsync("install", "--driver-version", CompiledNvidiaArtifact.Version, "--gardenlinux-version", CompiledNvidiaArtifact.Gardenlinux,
-            "--kernel-version", KernelUnderTest.Release, "--module-type", "open", "--host-root", dir.Combine("host"), "--cache-dir", dir.Combine("cache"),
+            "--module-type", "open", "--host-root", dir.Combine("host"), "--cache-dir", dir.Combine("cache"),
             "--skip-gpu-check", "--trusted-keys", key.Public);
 
         plain.Should().Be(0, run.Output);

@@ -2,7 +2,7 @@ using System.Net;
 using Amazon.S3;
 using Modulus.Storage;
 
-namespace Modulus.Tests.Distribution;
+namespace Modulus.Tests.Storage;
 
 public sealed class S3RetryPolicyTests
 {

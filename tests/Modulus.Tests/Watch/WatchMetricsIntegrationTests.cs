@@ -4,7 +4,7 @@ using Modulus.Core.Artifacts;
 using Modulus.Install;
 using Modulus.Tests.Fixtures;
 
-namespace Modulus.Tests.Kubernetes;
+namespace Modulus.Tests.Watch;
 
 /// <summary>`modulus watch` as a real process: its /metrics and /healthz, scraped over HTTP.</summary>
 public sealed class WatchMetricsIntegrationTests : IAsyncLifetime
@@ -32,7 +32,7 @@ public sealed class WatchMetricsIntegrationTests : IAsyncLifetime
         await api.WriteKubeconfigAsync(host.Combine("kubeconfig"), "watch-token");
         var port = FreePort();
         using var watch = ChildProcess.Start(Repo.Modulus, ["watch", "--node-name", "gpu-3", "--kubeconfig", host.Combine("kubeconfig"), "--host-root", host.Path,
-            "--cache-dir", cache, "--interval", "0.2", "--metrics-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            "--cache-dir", cache, "--interval", "1", "--metrics-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
 
         await watch.WaitForLineAsync("Serving /metrics and /healthz", TestTimeouts.QuickSpan);

@@ -2,11 +2,12 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging.Abstractions;
 using Modulus.Core.Artifacts;
 using Modulus.Install;
+using Modulus.Watch;
 using Modulus.Kubernetes;
 using Modulus.Tests.Fixtures;
 using Modulus.Tests.Install;
 
-namespace Modulus.Tests.Kubernetes;
+namespace Modulus.Tests.Watch;
 
 public sealed class NodeWatcherTests : IDisposable
 {
@@ -21,7 +22,7 @@ public sealed class NodeWatcherTests : IDisposable
         Directory.CreateDirectory(entry);
         await ManifestFile.WriteAsync(entry, new Manifest
         {
-            Driver = new DriverInfo("nvidia", "550.1", "open", "nvidia-runfile"), GardenlinuxVersion = "1877.3", KernelRelease = "6.6.62", Arch = "amd64",
+            Driver = new DriverInfo("nvidia", "550.1", ModuleType.Open, DriverKind.NvidiaRunfile), GardenlinuxVersion = "1877.3", KernelRelease = "6.6.62", Arch = "amd64",
             Files = [], Modules = [new ModuleEntry("nvidia", "lib/modules/6.6.62/nvidia.ko", "6.6.62 SMP ")],
             Build = new BuildInfo("t", "t", "gcc", DateTimeOffset.UtcNow, 1), CreatedAt = DateTimeOffset.UtcNow,
         }, CancellationToken.None);
@@ -34,18 +35,18 @@ public sealed class NodeWatcherTests : IDisposable
         var api = new RecordingNodeApi();
         using var lifetime = new TestLifetime();
         using var watcher = new NodeWatcher(
-            new NodeWatcherOptions(host.Path, host.Combine("opt", "modulus", "cache"), "/opt/drivers", TimeSpan.FromMilliseconds(20)),
-            kernel, new NodeReporter(api, "gpu-1", NullLogger.Instance), new Modulus.Metrics.WatchState(), lifetime, NullLogger<NodeWatcher>.Instance);
+            new NodeWatcherOptions(new HostSettings(host.Path, host.Combine("opt", "modulus", "cache"), "/opt/drivers"), TimeSpan.FromMilliseconds(20)),
+            kernel, new NodeReporter(api, "gpu-1", NullLogger.Instance), new WatchState(), lifetime, NullLogger<NodeWatcher>.Instance);
 
         await watcher.StartAsync(CancellationToken.None);
-        await api.WaitForPatchAsync(p => p.GetValueOrDefault(NodeReporter.ReadyLabel) == "true");
+        await api.WaitForPatchAsync(p => p.GetValueOrDefault(NodeLabels.DriverReady) == "true");
         kernel.Loaded.Clear(); // the driver goes away
-        await api.WaitForPatchAsync(p => p.ContainsKey(NodeReporter.ReadyLabel) && p[NodeReporter.ReadyLabel] is null);
+        await api.WaitForPatchAsync(p => p.ContainsKey(NodeLabels.DriverReady) && p[NodeLabels.DriverReady] is null);
         await watcher.StopAsync(CancellationToken.None);
 
         api.Events.Should().Equal("Normal NvidiaDriverInstalled", "Warning NvidiaDriverNotReady");
         api.Conditions.Select(c => (c.Type, c.Status)).Should().Equal(("NvidiaDriverReady", true), ("NvidiaDriverReady", false));
-        api.Patches[0][NodeReporter.VersionLabel].Should().Be("550.1");
+        api.Patches[0][NodeLabels.DriverVersion].Should().Be("550.1");
     }
 
     private sealed class RecordingNodeApi : INodeApi
@@ -58,6 +59,12 @@ public sealed class NodeWatcherTests : IDisposable
 
         public Task<IReadOnlyDictionary<string, string>> GetNodeLabelsAsync(string node, CancellationToken cancellationToken) =>
             Task.FromResult<IReadOnlyDictionary<string, string>>(new Dictionary<string, string>());
+
+        public Task<IReadOnlyDictionary<string, string>> GetNodeAnnotationsAsync(string node, CancellationToken cancellationToken) =>
+            Task.FromResult<IReadOnlyDictionary<string, string>>(new Dictionary<string, string>());
+
+        public Task PatchNodeMetadataAsync(string node, IReadOnlyDictionary<string, string?> labels, IReadOnlyDictionary<string, string?> annotations, CancellationToken cancellationToken) =>
+            PatchNodeLabelsAsync(node, labels, cancellationToken);
 
         public Task PatchNodeLabelsAsync(string node, IReadOnlyDictionary<string, string?> labels, CancellationToken cancellationToken)
         {
