@@ -33,12 +33,15 @@ app.kubernetes.io/component: {{ ternary "compiler" "installer" .Values.allowComp
 {{- define "modulus.env" -}}
 - name: MODULUS_DRIVER_VERSION
   value: {{ .Values.nvidiaInstaller.driverVersion | quote }}
+{{- if .Values.allowCompilation }}
+{{- /* Installers take the Garden Linux version, kernel and arch from their node (docs/install.md "What the node decides"). */}}
 - name: MODULUS_GARDENLINUX_VERSION
   value: {{ .Values.gardenlinuxVersion | quote }}
-- name: MODULUS_MODULE_TYPE
-  value: {{ .Values.nvidiaInstaller.moduleType | quote }}
 - name: MODULUS_ARCH
   value: {{ .Values.arch | quote }}
+{{- end }}
+- name: MODULUS_MODULE_TYPE
+  value: {{ .Values.nvidiaInstaller.moduleType | quote }}
 - name: MODULUS_CACHE_DIR
   value: {{ .Values.hostCachePath | quote }}
 - name: MODULUS_LOG_LEVEL
@@ -148,6 +151,9 @@ volumeMounts:
   {{- if .Values.moduleSigning.secret }}
   - { name: module-signing, mountPath: /etc/modulus/module-signing, readOnly: true }
   {{- end }}
+  {{- with .Values.devImage.extraVolumeMounts }}
+  {{- toYaml . | nindent 2 }}
+  {{- end }}
 {{- end -}}
 
 {{/* modulus compile's environment for Secure Boot signing: the key and certificate as the dev container sees them. */}}
@@ -158,6 +164,25 @@ volumeMounts:
 - name: MODULUS_MODULE_SIGNING_CERT
   value: /etc/modulus/module-signing/signing_cert.pem
 {{- end }}
+{{- end -}}
+
+{{/* modulus compile's kernel flavours: MODULUS_KERNEL_FLAVOURS=default,cloud; none: every kernel of the image. */}}
+{{- define "modulus.kernelFlavoursEnv" -}}
+{{- with .Values.kernelFlavours }}
+- name: MODULUS_KERNEL_FLAVOURS
+  value: {{ join "," . | quote }}
+{{- end }}
+{{- end -}}
+
+{{/* Whether buildMatrix.excludedCombinations excludes this (Garden Linux, driver) pair: "true" or "". */}}
+{{- define "modulus.matrixExcluded" -}}
+{{- $gl := index . 0 -}}
+{{- $driver := index . 1 -}}
+{{- range (index . 2) -}}
+{{- if and (semverCompare (printf ">=%s" .gardenlinuxVersionMin) $gl) (or (eq $driver .driverVersionPrefix) (hasPrefix (printf "%s." .driverVersionPrefix) $driver)) -}}
+true
+{{- end -}}
+{{- end -}}
 {{- end -}}
 
 {{/* The Secret volume of the module signing key, for pods with a dev container. */}}
@@ -201,6 +226,7 @@ template:
             value: /etc/modulus/signing/signing-key.pem
           {{- end }}
           {{- include "modulus.moduleSigningEnv" . | nindent 10 }}
+          {{- include "modulus.kernelFlavoursEnv" . | nindent 10 }}
         securityContext:
           privileged: false
           allowPrivilegeEscalation: false
@@ -216,6 +242,9 @@ template:
           {{- if .Values.signing.keySecret }}
           - { name: signing-key, mountPath: /etc/modulus/signing, readOnly: true }
           {{- end }}
+          {{- with .Values.extraVolumeMounts }}
+          {{- toYaml . | nindent 10 }}
+          {{- end }}
     volumes:
       - { name: cmd, emptyDir: {} }
       - { name: cache, hostPath: { path: {{ .Values.hostCachePath }}, type: DirectoryOrCreate } }
@@ -224,4 +253,7 @@ template:
       - { name: signing-key, secret: { secretName: {{ . }}, defaultMode: 0400, items: [ { key: signing-key.pem, path: signing-key.pem } ] } }
       {{- end }}
       {{- include "modulus.moduleSigningVolume" . | nindent 6 }}
+      {{- with .Values.extraVolumes }}
+      {{- toYaml . | nindent 6 }}
+      {{- end }}
 {{- end -}}
