@@ -32,6 +32,11 @@ public static class ManifestFile
                 (manifest.SchemaVersion > Manifest.CurrentSchemaVersion ? ": it was written by a newer modulus, so use that one (or newer) to read it" : string.Empty));
         }
 
+        if (ManifestRules.FindProblem(manifest) is { } problem)
+        {
+            throw new InvalidDataException($"{source} is not a valid manifest: {problem}");
+        }
+
         if (ArtifactLinks.FindProblem(manifest.Files) is { } link)
         {
             throw new InvalidDataException(
@@ -44,7 +49,8 @@ public static class ManifestFile
     public static async Task<Manifest> ReadAsync(string directory, CancellationToken cancellationToken)
     {
         var path = Path.Combine(directory, Manifest.FileName);
-        return Parse(await File.ReadAllBytesAsync(path, cancellationToken), path);
+        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous);
+        return Parse(await Files.BoundedRead.ReadAllAsync(stream, ManifestRules.MaxBytes, path, cancellationToken), path);
     }
 
     public static async Task WriteAsync(string directory, Manifest manifest, CancellationToken cancellationToken)

@@ -52,15 +52,24 @@ public sealed record ManifestSignature(int SchemaVersion, string Algorithm, stri
 
     public byte[] Serialize() => JsonSerializer.SerializeToUtf8Bytes(this, ProtocolJson.Indented);
 
+    /// <summary>The most a signature file may hold; one is about 300 bytes.</summary>
+    public const int MaxBytes = 64 << 10;
+
     public static ManifestSignature Parse(ReadOnlySpan<byte> json, string source)
     {
+        ManifestSignature? signature;
         try
         {
-            return JsonSerializer.Deserialize<ManifestSignature>(json, ProtocolJson.Options) ?? throw new InvalidDataException($"{source} is empty");
+            signature = JsonSerializer.Deserialize<ManifestSignature>(json, ProtocolJson.Options);
         }
         catch (JsonException e)
         {
             throw new InvalidDataException($"{source} is not a signature: {e.Message}", e);
         }
+
+        // JSON null, or an object that lacks a field, deserializes; neither is a signature.
+        return signature is { Algorithm: not null, KeyId: not null, ManifestSha256: not null, Signature: not null }
+            ? signature
+            : throw new InvalidDataException($"{source} is not a signature: it needs schemaVersion, algorithm, keyId, manifestSha256 and signature");
     }
 }

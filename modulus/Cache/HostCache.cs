@@ -22,6 +22,22 @@ internal sealed class HostCache(string root)
     /// <summary>The outcome of the last install on this node (<c>Install/InstallState</c>).</summary>
     public string LastInstall => Path.Combine(Root, LastInstallName);
 
+    /// <summary>
+    /// Removes <paramref name="path"/> (a file, a link itself, or a directory tree) below the root without following
+    /// a link anywhere on the way or inside it (<see cref="Core.Native.Beneath"/>): a link planted or swapped in by
+    /// another writer of the hostPath is refused by the kernel, never followed out of the cache.
+    /// </summary>
+    public void Delete(string path)
+    {
+        var relative = System.IO.Path.GetRelativePath(System.IO.Path.GetFullPath(Root), System.IO.Path.GetFullPath(path));
+        if (relative == "." || relative.StartsWith("..", StringComparison.Ordinal) || System.IO.Path.IsPathRooted(relative))
+        {
+            throw new ArgumentException($"{path} is not below the cache {Root}", nameof(path));
+        }
+
+        Core.Native.Beneath.Delete(System.IO.Path.GetFullPath(Root), relative);
+    }
+
     public string EntryPath(ArtifactKey key) => Path.Combine(Root, key.GardenlinuxVersion, key.KernelRelease, key.ArtifactName);
 
     /// <summary>

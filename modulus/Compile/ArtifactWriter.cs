@@ -60,19 +60,19 @@ internal sealed class ArtifactWriter(ILogger<ArtifactWriter> logger)
             await ManifestFile.WriteAsync(staging, manifest, cancellationToken);
 
             var final = cache.EntryPath(key);
-            Replace(staging, final);
+            Replace(cache, staging, final);
             logger.LogInformation("Wrote {Artifact} to {Directory}: {Files} files, {Modules} modules", key.ArtifactName, final, manifest.Files.Count, modules.Count);
             return (final, manifest);
         }
         catch
         {
-            TryDelete(staging);
+            TryDelete(cache, staging);
             throw;
         }
     }
 
     /// <summary>Renames <paramref name="staging"/> to <paramref name="final"/>, moving an older entry aside first.</summary>
-    private void Replace(string staging, string final)
+    private void Replace(HostCache cache, string staging, string final)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(final)!);
         string? old = null;
@@ -85,18 +85,15 @@ internal sealed class ArtifactWriter(ILogger<ArtifactWriter> logger)
         Directory.Move(staging, final);
         if (old is not null)
         {
-            TryDelete(old);
+            TryDelete(cache, old);
         }
     }
 
-    private void TryDelete(string dir)
+    private void TryDelete(HostCache cache, string dir)
     {
         try
         {
-            if (Directory.Exists(dir))
-            {
-                Directory.Delete(dir, recursive: true);
-            }
+            cache.Delete(dir);
         }
         catch (IOException e)
         {

@@ -214,6 +214,13 @@ internal sealed class Compiler(IProcessRunner runner, ArtifactWriter writer, ILo
             return null;
         }
 
+        if (store is SigningStore { SigningKeyId: { } id } signing && signing.SignerOf(StoreLayout.ManifestKey(key))?.StartsWith(id, StringComparison.Ordinal) != true)
+        {
+            // Skipping would leave an artifact that installers with trusted keys refuse until someone forces a rebuild.
+            logger.LogInformation("{Store} has {Artifact}, but not signed by --signing-key {KeyId}; building and publishing it again, signed", store.Location, key, id);
+            return null;
+        }
+
         logger.LogInformation("{Store} already has {Artifact}; skipping the build (--force builds it again)", store.Location, key);
         return new CompileResult(null, existing, Skipped: true, PublishedTo: store.Location);
     }

@@ -33,17 +33,48 @@ internal sealed class Fetcher(IArtifactStore store, ILogger logger)
 
     public async Task<Manifest> ReadManifestAsync(string manifestKey, CancellationToken cancellationToken)
     {
-        await using var stream = await store.OpenReadAsync(manifestKey, cancellationToken);
-        using var buffer = new MemoryStream();
-        await stream.CopyToAsync(buffer, cancellationToken);
+        var source = $"{store.Location}/{manifestKey}";
+        Manifest manifest;
         try
         {
-            return ManifestFile.Parse(buffer.ToArray(), $"{store.Location}/{manifestKey}");
+            await using var stream = await store.OpenReadAsync(manifestKey, cancellationToken);
+            manifest = ManifestFile.Parse(await BoundedRead.ReadAllAsync(stream, ManifestRules.MaxBytes, source, cancellationToken), source);
         }
         catch (InvalidDataException e)
         {
             throw new IntegrityException(e.Message, manifestKey);
         }
+
+        return StoreProblem(manifestKey, manifest) is { } problem ? throw new IntegrityException($"{source} is refused: {problem}", manifestKey) : manifest;
+    }
+
+    /// <summary>
+    /// What the store's layout demands of a manifest beyond its own rules: it lies under its own key (one stored
+    /// under another artifact's path would be listed, verified and counted twice), and its blob key is the
+    /// canonical one (gc compares keys as strings: <c>blobs/./&lt;sha&gt;</c> would be fetched, and its blob deleted).
+    /// </summary>
+    private static string? StoreProblem(string manifestKey, Manifest manifest)
+    {
+        if (StoreLayout.IsManifestKey(manifestKey) && StoreLayout.ManifestKey(manifest.Key) != manifestKey)
+        {
+            return $"it describes {StoreLayout.ManifestKey(manifest.Key)}, not the key it is stored under";
+        }
+
+        if (manifest.Blob is { } blob)
+        {
+            if (!StoreLayout.BlobExtensions.ContainsKey(blob.Compression))
+            {
+                return $"its blob is '{blob.Compression}', not one of {string.Join(", ", StoreLayout.BlobExtensions.Keys)}";
+            }
+
+            var canonical = StoreLayout.BlobKey(manifest.Key, blob.Sha256, blob.Compression);
+            if (blob.Key != canonical)
+            {
+                return $"its blob key {blob.Key} is not the layout's {canonical}";
+            }
+        }
+
+        return null;
     }
 
     /// <summary>Fetches the artifact described by <paramref name="manifest"/> into <paramref name="destination"/>.</summary>

@@ -51,18 +51,25 @@ internal sealed class Publisher(IArtifactStore store, ILogger logger)
             }
 
             var blobKey = StoreLayout.BlobKey(key, sha256, Compression);
-            if (await store.GetSizeAsync(blobKey, cancellationToken) == size)
+            var reused = await store.GetSizeAsync(blobKey, cancellationToken) == size && await TryTouchAsync(blobKey, cancellationToken);
+            if (reused)
             {
-                logger.LogInformation("{Store} already has blob {BlobKey}; not uploading it again", store.Location, blobKey);
+                logger.LogInformation("{Store} already has blob {BlobKey}; not uploading it again (its gc grace period starts again now)", store.Location, blobKey);
             }
             else
             {
-                using var progress = new TransferProgress("upload", size, logger, blobKey);
-                await store.PutFileAsync(blobKey, spool, progress, cancellationToken);
+                await UploadAsync(blobKey, spool, size, cancellationToken);
             }
 
             var published = manifest with { Blob = new BlobInfo(blobKey, sha256, size, Compression) };
             await store.PutBytesAsync(StoreLayout.ManifestKey(key), ManifestFile.Serialize(published), cancellationToken);
+            if (reused && await store.GetSizeAsync(blobKey, cancellationToken) != size)
+            {
+                // A gc that chose the blob before it was touched removed it meanwhile: the manifest names it, so it goes up again.
+                logger.LogWarning("{BlobKey} was removed from {Store} (by a gc) while this publish re-used it; uploading it again", blobKey, store.Location);
+                await UploadAsync(blobKey, spool, size, cancellationToken);
+            }
+
             await ManifestFile.WriteAsync(artifactDir, published, cancellationToken);
             logger.LogInformation("Published {Artifact} to {Store}: {ManifestKey} and {BlobKey} ({SizeMiB:F1} MiB)",
                 key.ArtifactName, store.Location, StoreLayout.ManifestKey(key), blobKey, size / 1048576.0);
@@ -71,6 +78,27 @@ internal sealed class Publisher(IArtifactStore store, ILogger logger)
         finally
         {
             File.Delete(spool);
+        }
+    }
+
+    private async Task UploadAsync(string blobKey, string spool, long size, CancellationToken cancellationToken)
+    {
+        using var progress = new TransferProgress("upload", size, logger, blobKey);
+        await store.PutFileAsync(blobKey, spool, progress, cancellationToken);
+    }
+
+    /// <summary>Restarts a re-used blob's age (gc counts its grace period from it); false when the store cannot, and the blob is uploaded again instead.</summary>
+    private async Task<bool> TryTouchAsync(string blobKey, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await store.TouchAsync(blobKey, cancellationToken);
+            return true;
+        }
+        catch (StoreException e)
+        {
+            logger.LogInformation("Could not restart the age of {BlobKey} in {Store} ({Error}); uploading it again instead", blobKey, store.Location, e.Message);
+            return false;
         }
     }
 

@@ -39,14 +39,7 @@ internal sealed class ArtifactAcquirer(IArtifactStore? store, IArtifactCompiler?
             {
                 foreach (var leftover in Directory.EnumerateFileSystemEntries(staging))
                 {
-                    if (Directory.Exists(leftover))
-                    {
-                        Directory.Delete(leftover, recursive: true);
-                    }
-                    else
-                    {
-                        File.Delete(leftover);
-                    }
+                    run.Cache.Delete(leftover);
                 }
             });
         }
@@ -71,7 +64,7 @@ internal sealed class ArtifactAcquirer(IArtifactStore? store, IArtifactCompiler?
 
         if (Directory.Exists(entry))
         {
-            run.Do($"remove the damaged or incomplete cache entry {entry}", () => Directory.Delete(entry, recursive: true));
+            run.Do($"remove the damaged or incomplete cache entry {entry}", () => run.Cache.Delete(entry));
         }
 
         var fetcher = store is null ? null : new Fetcher(store, logger);
@@ -125,7 +118,7 @@ internal sealed class ArtifactAcquirer(IArtifactStore? store, IArtifactCompiler?
             .OrderByDescending(Directory.GetLastWriteTimeUtc).ToList();
         foreach (var old in others.Skip(run.Request.KeepCacheEntries))
         {
-            run.Do($"remove the old cache entry {old}", () => Directory.Delete(old, recursive: true));
+            run.Do($"remove the old cache entry {old}", () => run.Cache.Delete(old));
         }
     }
 }

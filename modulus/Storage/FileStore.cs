@@ -17,6 +17,27 @@ internal sealed class FileStore(string root) : IArtifactStore
         return Task.FromResult(info.Exists ? info.Length : (long?)null);
     }
 
+    public Task<StoreObject?> StatAsync(string key, CancellationToken cancellationToken)
+    {
+        var info = new FileInfo(PathOf(key));
+        return Task.FromResult(info.Exists ? new StoreObject(key, info.Length, new DateTimeOffset(info.LastWriteTimeUtc, TimeSpan.Zero)) : null);
+    }
+
+    public Task TouchAsync(string key, CancellationToken cancellationToken)
+    {
+        var path = PathOf(key);
+        try
+        {
+            File.SetLastWriteTimeUtc(path, DateTime.UtcNow);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new StoreException($"touching {key} in {Location} failed: {e.Message}", Location, key, e);
+        }
+
+        return Task.CompletedTask;
+    }
+
     public Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken)
     {
         var path = PathOf(key);
@@ -50,7 +71,7 @@ internal sealed class FileStore(string root) : IArtifactStore
     {
         var start = PathOf(prefix.TrimEnd('/'));
         IReadOnlyList<StoreObject> objects = Directory.Exists(start)
-            ? [.. Directory.EnumerateFiles(start, "*", SearchOption.AllDirectories)
+            ? [.. Directory.EnumerateFiles(start, "*", NoLinks)
                 .Where(p => !AtomicFile.IsTempName(Path.GetFileName(p)))
                 .Select(p => new FileInfo(p))
                 .Select(f => new StoreObject(Path.GetRelativePath(root, f.FullName).Replace('\\', '/'), f.Length, new DateTimeOffset(f.LastWriteTimeUtc, TimeSpan.Zero)))]
@@ -63,7 +84,7 @@ internal sealed class FileStore(string root) : IArtifactStore
         var path = PathOf(key);
         try
         {
-            File.Delete(path);
+            Core.Native.Beneath.Delete(root, Path.GetRelativePath(root, path)); // the check above, made again by the kernel at the delete
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -79,7 +100,7 @@ internal sealed class FileStore(string root) : IArtifactStore
         var removed = 0;
         if (Directory.Exists(start))
         {
-            foreach (var temp in Directory.EnumerateFiles(start, ".*", SearchOption.AllDirectories)
+            foreach (var temp in Directory.EnumerateFiles(start, ".*", NoLinks)
                 .Where(t => AtomicFile.IsTempName(Path.GetFileName(t)) && File.GetLastWriteTimeUtc(t) < DateTime.UtcNow - olderThan))
             {
                 File.Delete(temp);
@@ -109,11 +130,37 @@ internal sealed class FileStore(string root) : IArtifactStore
         }
     }
 
+    /// <summary>Every file below a directory, never through a symbolic link (to a file or a directory): what a link points at is not in the store.</summary>
+    private static readonly EnumerationOptions NoLinks = new()
+    {
+        RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint, IgnoreInaccessible = false, MatchType = MatchType.Simple,
+    };
+
+    /// <summary>
+    /// The path of a key: inside the root by its text and by what is on disk — a symbolic link on the way (a
+    /// directory of the store linked elsewhere, or the object itself) is refused, so no read, write or delete
+    /// reaches outside the store. The root itself may be a link; that is the operator's choice.
+    /// </summary>
     private string PathOf(string key)
     {
         var path = Path.GetFullPath(Path.Combine(root, key));
-        return path == root || path.StartsWith(root + "/", StringComparison.Ordinal)
-            ? path
-            : throw new StoreException($"key {key} lies outside {Location}", Location, key);
+        if (path != root && !path.StartsWith(root + "/", StringComparison.Ordinal))
+        {
+            throw new StoreException($"key {key} lies outside {Location}", Location, key);
+        }
+
+        var current = root;
+        foreach (var part in Path.GetRelativePath(root, path).Split('/', StringSplitOptions.RemoveEmptyEntries).Where(p => p != "."))
+        {
+            current = Path.Combine(current, part);
+            if (new FileInfo(current).LinkTarget is { } target)
+            {
+                throw new StoreException(
+                    $"{Location}: {Path.GetRelativePath(root, current)} is a symbolic link (to {target}); the file store never follows links inside it, so {key} is not used. Remove the link.",
+                    Location, key);
+            }
+        }
+
+        return path;
     }
 }

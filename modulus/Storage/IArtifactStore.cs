@@ -12,6 +12,15 @@ internal interface IArtifactStore : IDisposable
     /// <summary>The object's size, or null when there is no such object.</summary>
     Task<long?> GetSizeAsync(string key, CancellationToken cancellationToken);
 
+    /// <summary>The object's size and last write time, or null when there is no such object.</summary>
+    Task<StoreObject?> StatAsync(string key, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Makes an existing object's last write time now without changing its content: a publish that re-uses a blob
+    /// restarts its gc grace period. Throws <see cref="Core.Errors.StoreException"/> when the store cannot (the caller uploads instead).
+    /// </summary>
+    Task TouchAsync(string key, CancellationToken cancellationToken);
+
     /// <summary>Opens an object for reading; throws <see cref="Core.Errors.StoreException"/> when it does not exist.</summary>
     Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken);
 

@@ -85,6 +85,28 @@ internal sealed partial class S3Store : IArtifactStore, IDisposable
         }
     }
 
+    public async Task<StoreObject?> StatAsync(string key, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var metadata = await CallAsync("read", key, token => client.GetObjectMetadataAsync(options.Bucket, FullKey(key), token), cancellationToken);
+            var modified = metadata.LastModified ?? DateTime.UtcNow;
+            return new StoreObject(key, metadata.ContentLength, new DateTimeOffset(modified.ToUniversalTime(), TimeSpan.Zero));
+        }
+        catch (StoreException e) when (e.InnerException is AmazonS3Exception { StatusCode: HttpStatusCode.NotFound, ErrorCode: not "NoSuchBucket" })
+        {
+            return null;
+        }
+    }
+
+    /// <summary>S3 has no touch: the object is copied onto itself with its metadata replaced, which makes its LastModified now.</summary>
+    public Task TouchAsync(string key, CancellationToken cancellationToken) =>
+        CallAsync("touch", key, token => client.CopyObjectAsync(new CopyObjectRequest
+        {
+            SourceBucket = options.Bucket, SourceKey = FullKey(key), DestinationBucket = options.Bucket, DestinationKey = FullKey(key),
+            MetadataDirective = S3MetadataDirective.REPLACE,
+        }, token), cancellationToken);
+
     public async Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken)
     {
         try

@@ -51,9 +51,48 @@ internal static class SigningKeys
         return keys.Count > 0 ? keys : throw new InvalidInputException($"{option} {path} holds no PEM public key (-----BEGIN PUBLIC KEY-----)");
     }
 
-    private static string Read(string path, string option) =>
-        File.Exists(path) ? File.ReadAllText(path) : throw new InvalidInputException($"{option} {path} does not exist");
+    /// <summary>A key file: at most 64 KiB (a PEM key is a few hundred bytes), and it must exist; a dangling link says so.</summary>
+    private static string Read(string path, string option)
+    {
+        var info = new FileInfo(path);
+        if (info.LinkTarget is { } target && info.ResolveLinkTarget(returnFinalTarget: true) is not { Exists: true })
+        {
+            throw new InvalidInputException($"{option} {path} is a link to {target}, which does not exist; remove it or point it at a PEM key");
+        }
 
-    private static ECDsa RequireP256(ECDsa key, string path, string option) =>
-        key.KeySize == 256 ? key : throw new InvalidInputException($"{option} {path}: the key is {key.KeySize}-bit; Modulus signs with ECDSA P-256");
+        if (!info.Exists)
+        {
+            throw new InvalidInputException($"{option} {path} does not exist");
+        }
+
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read);
+        var buffer = new byte[MaxKeyFileBytes + 1];
+        var length = 0;
+        int n;
+        while (length < buffer.Length && (n = stream.Read(buffer, length, buffer.Length - length)) > 0)
+        {
+            length += n;
+        }
+
+        return length <= MaxKeyFileBytes
+            ? System.Text.Encoding.UTF8.GetString(buffer, 0, length)
+            : throw new InvalidInputException($"{option} {path} is larger than {MaxKeyFileBytes >> 10} KiB; a PEM key file is a few hundred bytes");
+    }
+
+    private const int MaxKeyFileBytes = 64 << 10;
+
+    /// <summary>P-256 by its curve (OID 1.2.840.10045.3.1.7), not by its size: brainpoolP256r1 is 256-bit too, and not what Modulus signs with.</summary>
+    private static ECDsa RequireP256(ECDsa key, string path, string option)
+    {
+        var curve = key.ExportParameters(includePrivateParameters: false).Curve;
+        if (curve.IsNamed && (curve.Oid.Value == "1.2.840.10045.3.1.7" || curve.Oid.FriendlyName is "nistP256" or "ECDSA_P256" or "prime256v1" or "secp256r1"))
+        {
+            return key;
+        }
+
+        var name = curve.IsNamed ? curve.Oid.FriendlyName ?? curve.Oid.Value : "explicit parameters";
+        var bits = key.KeySize;
+        key.Dispose();
+        throw new InvalidInputException($"{option} {path}: the key's curve is {name} ({bits}-bit); Modulus signs and verifies with ECDSA P-256 (prime256v1)");
+    }
 }

@@ -16,6 +16,9 @@ internal sealed class SigningStore(IArtifactStore inner, ECDsa? signingKey, IRea
 
     public string Location => inner.Location;
 
+    /// <summary>The id of the key this store signs with; null when it does not sign.</summary>
+    public string? SigningKeyId { get; } = signingKey is null ? null : ManifestSignature.IdOf(signingKey);
+
     /// <summary>The key id that signed the manifest at <paramref name="manifestKey"/> when it was read (null: unsigned or not checked).</summary>
     public string? SignerOf(string manifestKey)
     {
@@ -27,6 +30,10 @@ internal sealed class SigningStore(IArtifactStore inner, ECDsa? signingKey, IRea
 
     public Task<long?> GetSizeAsync(string key, CancellationToken cancellationToken) => inner.GetSizeAsync(key, cancellationToken);
 
+    public Task<StoreObject?> StatAsync(string key, CancellationToken cancellationToken) => inner.StatAsync(key, cancellationToken);
+
+    public Task TouchAsync(string key, CancellationToken cancellationToken) => inner.TouchAsync(key, cancellationToken);
+
     public async Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken)
     {
         if (!StoreLayout.IsManifestKey(key))
@@ -36,10 +43,8 @@ internal sealed class SigningStore(IArtifactStore inner, ECDsa? signingKey, IRea
 
         byte[] manifest;
         await using (var stream = await inner.OpenReadAsync(key, cancellationToken))
-        using (var buffer = new MemoryStream())
         {
-            await stream.CopyToAsync(buffer, cancellationToken);
-            manifest = buffer.ToArray();
+            manifest = await ReadCappedAsync(stream, ManifestRules.MaxBytes, key, cancellationToken);
         }
 
         var signer = await CheckAsync(key, manifest, cancellationToken);
@@ -87,10 +92,16 @@ internal sealed class SigningStore(IArtifactStore inner, ECDsa? signingKey, IRea
 
         ManifestSignature signature;
         await using (var stream = await inner.OpenReadAsync(signatureKey, cancellationToken))
-        using (var buffer = new MemoryStream())
         {
-            await stream.CopyToAsync(buffer, cancellationToken);
-            signature = ManifestSignature.Parse(buffer.ToArray(), signatureKey);
+            var bytes = await ReadCappedAsync(stream, ManifestSignature.MaxBytes, signatureKey, cancellationToken);
+            try
+            {
+                signature = ManifestSignature.Parse(bytes, $"{Location}/{signatureKey}");
+            }
+            catch (InvalidDataException e)
+            {
+                throw new IntegrityException($"refusing {Location}/{key}: {e.Message}", key);
+            }
         }
 
         if (trustedKeys.Count == 0)
@@ -105,6 +116,19 @@ internal sealed class SigningStore(IArtifactStore inner, ECDsa? signingKey, IRea
         catch (InvalidDataException e)
         {
             throw new IntegrityException($"refusing {Location}/{key}: {e.Message}", key);
+        }
+    }
+
+    /// <summary>A manifest or signature read with its cap: a huge one, or one linked to an endless file, is refused, not held in memory.</summary>
+    private async Task<byte[]> ReadCappedAsync(Stream stream, int limit, string key, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await Core.Files.BoundedRead.ReadAllAsync(stream, limit, $"{Location}/{key}", cancellationToken);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new IntegrityException(e.Message, key);
         }
     }
 }

@@ -129,6 +129,31 @@ public sealed class StoreIntegrationTests(S3rverServer s3, CompiledNvidiaArtifac
     }
 
     [Fact(Timeout = TestTimeouts.Build)]
+    public async Task Compile_with_a_signing_key_builds_again_what_the_store_holds_unsigned_and_then_skips_it()
+    {
+        var store = await StoreTarget.CreateAsync("file", s3, dir);
+        using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var priv = dir.Combine("signing.key");
+        var pub = dir.Combine("signing.pem");
+        await File.WriteAllTextAsync(priv, key.ExportECPrivateKeyPem());
+        await File.WriteAllTextAsync(pub, key.ExportSubjectPublicKeyInfoPem());
+        string[] compile = ["compile", "--local-builder", "--driver-kind", "kbuild", "--driver-source", Repo.Module("hello"),
+            "--driver-version", "1.0", "--gardenlinux-version", "1877.3", "--cache-dir", dir.Combine("cache")];
+
+        var (unsigned, unsignedRun) = await store.ModulusAsync(compile);
+        var (signed, signedRun) = await store.ModulusAsync([.. compile, "--signing-key", priv]);
+        var (again, againRun) = await store.ModulusAsync([.. compile, "--signing-key", priv]);
+        var (verified, verify) = await store.ModulusAsync("verify", "--trusted-keys", pub);
+
+        unsigned.Should().Be(0, unsignedRun.Output);
+        signed.Should().Be(0, signedRun.Output);
+        signedRun.Stderr.Should().Contain("but not signed by --signing-key").And.Contain("build: $ make");
+        again.Should().Be(0, againRun.Output);
+        againRun.Stdout.Should().Contain("has it already");
+        verified.Should().Be(0, verify.Output);
+    }
+
+    [Fact(Timeout = TestTimeouts.Build)]
     public async Task A_blob_over_100_MB_goes_up_as_multipart_and_comes_back_intact()
     {
         var store = await StoreTarget.CreateAsync("s3", s3, dir);

@@ -16,12 +16,13 @@ public sealed class CoverageIntegrationTests : IAsyncLifetime
     {
         foreach (var (kernel, type) in new[] { ("6.6.62-cloud-amd64", "open"), ("6.6.62-cloud-amd64", "proprietary"), ("6.6.70-cloud-amd64", "open") })
         {
-            var manifest = new Manifest
+            var bare = new Manifest
             {
                 Driver = new DriverInfo("nvidia", "580.1.2", ModuleTypes.Parse(type), DriverKind.NvidiaRunfile), GardenlinuxVersion = "1877.3", KernelRelease = kernel, Arch = "amd64",
                 Files = [], Modules = [], Build = new BuildInfo("t", "t", "gcc", DateTimeOffset.UnixEpoch, 1), CreatedAt = DateTimeOffset.UnixEpoch,
-                Blob = new BlobInfo("unused", new string('0', 64), 1, "gzip"),
             };
+            var sha = new string('0', 64);
+            var manifest = bare with { Blob = new BlobInfo(StoreLayout.BlobKey(bare.Key, sha, "gzip"), sha, 1, "gzip") }; // never fetched: coverage reads manifests only
             var path = Path.Combine(dir.Combine("store"), StoreLayout.ArtifactPrefix(manifest.Key), Manifest.FileName);
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             await File.WriteAllBytesAsync(path, ManifestFile.Serialize(manifest));

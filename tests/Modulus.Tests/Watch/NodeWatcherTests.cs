@@ -23,7 +23,7 @@ public sealed class NodeWatcherTests : IDisposable
         await ManifestFile.WriteAsync(entry, new Manifest
         {
             Driver = new DriverInfo("nvidia", "550.1", ModuleType.Open, DriverKind.NvidiaRunfile), GardenlinuxVersion = "1877.3", KernelRelease = "6.6.62", Arch = "amd64",
-            Files = [], Modules = [new ModuleEntry("nvidia", "lib/modules/6.6.62/nvidia.ko", "6.6.62 SMP ")],
+            Files = [new FileEntry("lib/modules/6.6.62/nvidia.ko", new string('0', 64), 1, "0644", null)], Modules = [new ModuleEntry("nvidia", "lib/modules/6.6.62/nvidia.ko", "6.6.62 SMP ")],
             Build = new BuildInfo("t", "t", "gcc", DateTimeOffset.UtcNow, 1), CreatedAt = DateTimeOffset.UtcNow,
         }, CancellationToken.None);
         Directory.CreateDirectory(host.Combine("opt", "drivers"));
