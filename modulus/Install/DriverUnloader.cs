@@ -72,6 +72,15 @@ internal sealed class DriverUnloader(IKernelModules modules, IUpgradeGate? gate,
                 {
                     throw new ModulusException($"cannot unload {module.Name}: it became busy ({e.Message}). Stop the GPU workloads on this node, then run the installer again.", ExitCodes.DriverInUse);
                 }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    throw new ModulusException(
+                        $"cannot unload {module.Name} {module.Version}: {e.Message}. " +
+                        (e.HResult == Errno.EPERM || e is UnauthorizedAccessException
+                            ? "The kernel refuses module removal: is /proc/sys/kernel/modules_disabled 1, or does the container lack CAP_SYS_MODULE? Reboot the node so that the new version loads first, or roll it out with a new node pool."
+                            : "Reboot the node so that the new version loads first, or roll it out with a new node pool."),
+                        ExitCodes.DriverInUse);
+                }
             });
         }
     }

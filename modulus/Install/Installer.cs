@@ -95,8 +95,9 @@ internal sealed class Installer(InstallHost host, IArtifactStore? store, IArtifa
                 }
             }
         }
-        catch (Exception e) when (run.Upgrade is not null && e is ModulusException or IOException or OperationCanceledException)
+        catch (Exception e) when (run.Upgrade is not null)
         {
+            // Any failure while the node is out of service for the upgrade ends in upgrade-failed with an Event, never a silent upgrade-in-progress.
             await run.Upgrade.FailAsync($"installing {key.Version} failed: {e.Message}", CancellationToken.None);
             throw;
         }

@@ -10,8 +10,10 @@ namespace Modulus.Upgrade;
 /// <see cref="UpgradePolicy.MaxParallelUpgrades"/> slots → cordon → wait for GPU jobs → evict GPU pods (→ drain) →
 /// the install swaps the driver and validates it → uncordon → done. Every transition sets the state label
 /// (<see cref="UpgradeStates"/>) and records an Event. A failure leaves the node cordoned, in state
-/// <c>upgrade-failed</c> with the reason, and keeps its slot, so a bad version stops the rollout instead of
-/// spreading over the pool.
+/// <c>upgrade-failed</c> with the reason, and keeps its slot (its Lease is then held for <see cref="HeldAfterFailure"/>,
+/// until this node's next upgrade completes or an operator deletes the Lease), so a bad version stops the rollout
+/// instead of spreading over the pool. While held, the slot is renewed at every step and every poll of a wait; a
+/// renewal that finds the slot taken by another node fails the upgrade.
 /// </summary>
 internal sealed class InPlaceUpgrader(INodeApi nodes, IUpgradeApi api, string node, UpgradePolicy policy, ILogger logger) : IUpgradeGate
 {
@@ -21,6 +23,9 @@ internal sealed class InPlaceUpgrader(INodeApi nodes, IUpgradeApi api, string no
     private readonly string node = node;
     private readonly UpgradePolicy policy = policy;
     private readonly ILogger logger = logger;
+
+    /// <summary>How long a failed node's Lease lasts: for good, in practice (an int32 of seconds, as Leases store it).</summary>
+    public static readonly TimeSpan HeldAfterFailure = TimeSpan.FromDays(3650);
 
     public string Node => node;
 
@@ -62,15 +67,15 @@ internal sealed class InPlaceUpgrader(INodeApi nodes, IUpgradeApi api, string no
             var policy = upgrader.policy;
             if (policy.WaitForJobsTimeout > TimeSpan.Zero)
             {
-                await upgrader.WaitUntilGoneAsync(p => p.UsesGpu && !p.DaemonSet, policy.WaitForJobsTimeout, evict: false, "GPU jobs to finish", cancellationToken, failOnTimeout: false);
+                await upgrader.WaitUntilGoneAsync(p => p.UsesGpu && !p.DaemonSet, policy.WaitForJobsTimeout, evict: false, "GPU jobs to finish", RenewAsync, cancellationToken, failOnTimeout: false);
             }
 
             await StateAsync(UpgradeStates.PodDeletionRequired, "evicting the pods that use nvidia.com/gpu", cancellationToken);
-            await upgrader.WaitUntilGoneAsync(p => p.UsesGpu && !p.DaemonSet, policy.PodDeletionTimeout, evict: true, "GPU pods to be evicted", cancellationToken);
+            await upgrader.WaitUntilGoneAsync(p => p.UsesGpu && !p.DaemonSet, policy.PodDeletionTimeout, evict: true, "GPU pods to be evicted", RenewAsync, cancellationToken);
             if (policy.Drain)
             {
                 await StateAsync(UpgradeStates.DrainRequired, "draining the node", cancellationToken);
-                await upgrader.WaitUntilGoneAsync(p => !p.DaemonSet, policy.DrainTimeout, evict: true, "the node to drain", cancellationToken);
+                await upgrader.WaitUntilGoneAsync(p => !p.DaemonSet, policy.DrainTimeout, evict: true, "the node to drain", RenewAsync, cancellationToken);
             }
 
             await StateAsync(UpgradeStates.InProgress, $"swapping driver {from} for {to}", cancellationToken);
@@ -89,9 +94,17 @@ internal sealed class InPlaceUpgrader(INodeApi nodes, IUpgradeApi api, string no
 
         public async Task FailAsync(string reason, CancellationToken cancellationToken)
         {
+            var ns = upgrader.policy.LeaseNamespace;
             try
             {
-                await StateAsync(UpgradeStates.Failed, $"{reason} The node stays cordoned and keeps upgrade slot {slot ?? "-"}; fix the cause, then uncordon it and remove the {NodeLabels.UpgradeState} label.", cancellationToken, warning: true);
+                if (slot is not null)
+                {
+                    // Held until released: a lapsing Lease would let the next node upgrade to the same bad version.
+                    await upgrader.api.TryAcquireLeaseAsync(ns, slot, upgrader.node, HeldAfterFailure, cancellationToken);
+                }
+
+                var release = slot is null ? string.Empty : $" It keeps upgrade slot {ns}/{slot} until its next upgrade completes, or until you delete that Lease (kubectl -n {ns} delete lease {slot}).";
+                await StateAsync(UpgradeStates.Failed, $"{reason} The node stays cordoned.{release} Fix the cause, then uncordon the node and remove the {NodeLabels.UpgradeState} label.", cancellationToken, warning: true);
             }
             catch (KubernetesApiException e)
             {
@@ -99,12 +112,26 @@ internal sealed class InPlaceUpgrader(INodeApi nodes, IUpgradeApi api, string no
             }
         }
 
+        /// <summary>Renews the slot; fails the upgrade when another node holds it now (it lapsed while this one was away).</summary>
+        private async Task RenewAsync(CancellationToken cancellationToken)
+        {
+            var policy = upgrader.policy;
+            if (slot is not null && !await upgrader.api.TryAcquireLeaseAsync(policy.LeaseNamespace, slot, upgrader.node, policy.SlotLease, cancellationToken))
+            {
+                var lost = slot;
+                slot = null; // not ours any more: the failure must not claim it
+                throw new ModulusException(
+                    $"node {upgrader.node} lost upgrade slot {policy.LeaseNamespace}/{lost}: another node holds it now (the Lease was not renewed within {policy.SlotLease.TotalMinutes:F0} min). " +
+                    "The upgrade stops here so that no more nodes upgrade at once than upgradePolicy allows.");
+            }
+        }
+
         private async Task StateAsync(string state, string message, CancellationToken cancellationToken, bool warning = false)
         {
             upgrader.logger.Log(warning ? LogLevel.Error : LogLevel.Information, "Node {Node} upgrade: {State} ({Message})", upgrader.node, state, message);
-            if (slot is not null && !warning)
+            if (!warning)
             {
-                await upgrader.api.TryAcquireLeaseAsync(upgrader.policy.LeaseNamespace, slot, upgrader.node, upgrader.policy.SlotLease, cancellationToken); // renews it
+                await RenewAsync(cancellationToken);
             }
 
             await upgrader.nodes.PatchNodeLabelsAsync(upgrader.node, new Dictionary<string, string?> { [NodeLabels.UpgradeState] = state }, cancellationToken);
@@ -136,11 +163,12 @@ internal sealed class InPlaceUpgrader(INodeApi nodes, IUpgradeApi api, string no
         }
     }
 
-    private async Task WaitUntilGoneAsync(Func<NodePod, bool> which, TimeSpan timeout, bool evict, string what, CancellationToken cancellationToken, bool failOnTimeout = true)
+    private async Task WaitUntilGoneAsync(Func<NodePod, bool> which, TimeSpan timeout, bool evict, string what, Func<CancellationToken, Task> renew, CancellationToken cancellationToken, bool failOnTimeout = true)
     {
         var deadline = DateTimeOffset.UtcNow + timeout;
         while (true)
         {
+            await renew(cancellationToken);
             var left = (await api.ListPodsAsync(node, cancellationToken)).Where(which).ToList();
             if (left.Count == 0)
             {

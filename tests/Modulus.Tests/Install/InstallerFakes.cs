@@ -36,9 +36,17 @@ internal sealed class FakeKernelModules(Func<string, string?> versionOf) : IKern
         Loaded[name] = new LoadedModule(name, versionOf(path), 0, []);
     }
 
+    /// <summary>Module name → errno its removal fails with (delete_module's IOException, as NativeKernel throws it).</summary>
+    public Dictionary<string, int> UnloadFailures { get; } = [];
+
     public void Unload(string name)
     {
         Calls.Add($"unload {name}");
+        if (UnloadFailures.TryGetValue(name, out var errno))
+        {
+            throw new IOException($"unloading {name} failed: errno {errno}", errno);
+        }
+
         Loaded.Remove(name);
     }
 

@@ -142,6 +142,58 @@ public sealed class InPlaceUpgradeStandInIntegrationTests : IAsyncLifetime
         ((string?)api.Leases["kube-system/gpu-upgrade-0"]["spec"]!["holderIdentity"]).Should().Be("gpu-1", "the failed node keeps its slot, so a bad version does not spread");
     }
 
+    [Fact(Timeout = TestTimeouts.Quick)]
+    public async Task An_unload_the_kernel_refuses_ends_in_upgrade_failed_with_an_event_not_a_stack_trace()
+    {
+        var (kernel, installer) = await InstallerWithBusyDriverAsync();
+        kernel.UnloadFailures["nvidia"] = 1; // EPERM, as with /proc/sys/kernel/modules_disabled = 1
+
+        var failure = (await FluentActions.Awaiting(() => installer.InstallAsync(Request(), CancellationToken.None)).Should().ThrowAsync<ModulusException>()).Which;
+
+        failure.Message.Should().Contain("cannot unload nvidia 999.1.2").And.Contain("modules_disabled");
+        States("gpu-1").Should().EndWith(["upgrade-in-progress", "upgrade-failed"]);
+        var failed = api.Requests.Last(r => r.Path.EndsWith("/events", StringComparison.Ordinal));
+        ((string?)JsonNode.Parse(failed.Body)!["type"]).Should().Be("Warning");
+        api.Unschedulable["gpu-1"].Should().BeTrue();
+    }
+
+    [Fact(Timeout = TestTimeouts.Quick)]
+    public async Task A_failed_node_keeps_its_slot_after_the_lease_duration_lapses()
+    {
+        var shortLease = Policy() with { SlotLease = TimeSpan.FromSeconds(1) };
+        var session = await Upgrader("gpu-a", shortLease).BeginAsync("1.0", "2.0", CancellationToken.None);
+        await session.FailAsync("validation failed.", CancellationToken.None);
+
+        // Without the failure's hold, the Lease lapses after 1 s and gpu-b takes the slot within its 3 s.
+        var second = Upgrader("gpu-b", shortLease with { SlotTimeout = TimeSpan.FromSeconds(3) });
+        var failure = (await FluentActions.Awaiting(() => second.BeginAsync("1.0", "2.0", CancellationToken.None)).Should().ThrowAsync<ModulusException>()).Which;
+
+        failure.Message.Should().Contain("no upgrade slot came free");
+        var lease = api.Leases["kube-system/gpu-upgrade-0"]["spec"]!;
+        ((string?)lease["holderIdentity"]).Should().Be("gpu-a");
+        ((int)lease["leaseDurationSeconds"]!).Should().Be((int)InPlaceUpgrader.HeldAfterFailure.TotalSeconds);
+        api.Unschedulable.Should().NotContainKey("gpu-b");
+        var message = (string?)JsonNode.Parse(api.Requests.Last(r => r.Path.EndsWith("/events", StringComparison.Ordinal) && r.Body.Contains("gpu-a", StringComparison.Ordinal)).Body)!["message"];
+        message.Should().Contain("kubectl -n kube-system delete lease gpu-upgrade-0");
+    }
+
+    [Fact(Timeout = TestTimeouts.Quick)]
+    public async Task A_wait_longer_than_the_lease_renews_the_slot_so_no_second_node_upgrades()
+    {
+        api.AddPod("ml", "trainer", "gpu-a", gpus: 1);
+        var shortLease = Policy() with { SlotLease = TimeSpan.FromSeconds(1), WaitForJobsTimeout = TimeSpan.FromSeconds(4) };
+        var first = Upgrader("gpu-a", shortLease).BeginAsync("1.0", "2.0", CancellationToken.None); // waits 4 s for the GPU job
+        await api.WaitUntilAsync(() => api.Unschedulable.ContainsKey("gpu-a"), TestTimeouts.QuickSpan);
+
+        var second = Upgrader("gpu-b", shortLease with { SlotTimeout = TimeSpan.FromSeconds(2.5) });
+        await FluentActions.Awaiting(() => second.BeginAsync("1.0", "2.0", CancellationToken.None)).Should().ThrowAsync<ModulusException>().WithMessage("*no upgrade slot came free*");
+
+        first.IsCompleted.Should().BeFalse("gpu-a still waits for its GPU job");
+        ((string?)api.Leases["kube-system/gpu-upgrade-0"]["spec"]!["holderIdentity"]).Should().Be("gpu-a");
+        api.Unschedulable.Should().NotContainKey("gpu-b");
+        await first;
+    }
+
     private InstallRequest Request() => new()
     {
         Key = new ArtifactKey("nvidia", "999.2.0", ModuleType.Open, "amd64", "1877.3", Kernel), CacheDir = dir.Combine("cache"), HostRoot = dir.Combine("host"),
