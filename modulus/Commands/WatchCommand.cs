@@ -21,9 +21,13 @@ internal static class WatchCommand
         var kubernetes = new KubernetesOptions("This node's name (the chart sets it from the pod's spec.nodeName)", nodeNameRequired: true);
         var interval = new Option<double>("--interval") { Description = "Seconds between checks", DefaultValueFactory = _ => 30 };
         var metricsPort = new Option<int>("--metrics-port") { Description = "Port of /metrics (Prometheus) and /healthz; 0 serves neither", DefaultValueFactory = _ => 9400 };
+        var metricsAddress = new Option<string>("--metrics-address")
+        {
+            Description = "Address /metrics and /healthz listen on (the chart gives the pod's IP); default every address", DefaultValueFactory = _ => "0.0.0.0",
+        };
         var command = new Command("watch", "Keep this node's driver-ready label true to the driver's state (runs until stopped)")
         {
-            interval, metricsPort,
+            interval, metricsPort, metricsAddress,
         };
         host.AddTo(command);
         kubernetes.AddTo(command);
@@ -34,6 +38,11 @@ internal static class WatchCommand
             if (seconds <= 0 || port is < 0 or > 65535)
             {
                 return ErrorReport.Write(ExitCodes.InvalidInput, "watch needs a positive --interval and a --metrics-port from 0 to 65535");
+            }
+
+            if (!System.Net.IPAddress.TryParse(parsed.GetValue(metricsAddress), out var address))
+            {
+                return ErrorReport.Write(ExitCodes.InvalidInput, $"--metrics-address '{parsed.GetValue(metricsAddress)}' is not an IP address (e.g. the pod's IP, or 0.0.0.0 for every address)");
             }
 
             // Everything that can be wrong with the configuration is found here, before the host starts: a failure
@@ -75,7 +84,7 @@ internal static class WatchCommand
                 builder.Services.AddSingleton<WatchState>();
                 if (port > 0)
                 {
-                    builder.Services.AddSingleton(new MetricsOptions(port, node, settings.CacheDir, TimeSpan.FromSeconds(seconds)));
+                    builder.Services.AddSingleton(new MetricsOptions(port, node, settings.CacheDir, TimeSpan.FromSeconds(seconds)) { Address = address });
                     builder.Services.AddHostedService<MetricsServer>();
                 }
 
