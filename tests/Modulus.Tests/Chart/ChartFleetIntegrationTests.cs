@@ -95,8 +95,11 @@ public sealed class ChartFleetIntegrationTests : IDisposable
         var role = objects.Single(o => (string?)o["kind"] == "ClusterRole");
         ((string?)role["metadata"]!["name"]).Should().Be("kube-system-gpu-installer");
         role["rules"]!.AsArray().Select(r => $"{string.Join(',', r!["resources"]!.AsArray().Select(x => (string?)x))}: {string.Join(',', r["verbs"]!.AsArray().Select(x => (string?)x))}")
-            .Should().Equal("nodes: get,patch", "nodes/status: patch", "events: create,patch");
+            .Should().Equal("nodes: get,patch", "nodes/status: patch");
         ((string?)objects.Single(o => (string?)o["kind"] == "ClusterRoleBinding")["roleRef"]!["name"]).Should().Be("kube-system-gpu-installer");
+        var events = objects.Single(o => (string?)o["kind"] == "Role");
+        ((string?)events["metadata"]!["namespace"]).Should().Be("kube-system", "events are recorded in the release namespace only");
+        events["rules"]!.ToJsonString().Should().Be("""[{"apiGroups":[""],"resources":["events"],"verbs":["create","patch"]}]""");
     }
 
     [Fact(Timeout = TestTimeouts.Quick)]
@@ -163,8 +166,8 @@ public sealed class ChartFleetIntegrationTests : IDisposable
         var (_, objects) = await Helm.TemplateAsync(Path.Combine(Helm.Chart, "ci", "installer-values.yaml"));
 
         ((string?)objects.Single(o => (string?)o["kind"] == "DaemonSet")["spec"]!["updateStrategy"]!["type"]).Should().Be("OnDelete");
-        objects.Select(o => (string?)o["kind"]).Should().NotContain("Role");
-        objects.Single(o => (string?)o["kind"] == "ClusterRole")["rules"]!.ToJsonString().Should().NotContain("eviction");
+        objects.Select(o => (string?)o["kind"]).Should().NotContain("Lease");
+        objects.Where(o => (string?)o["kind"] is "Role" or "ClusterRole").Select(o => o["rules"]!.ToJsonString()).Should().NotContain(r => r.Contains("eviction") || r.Contains("leases"));
     }
 
     [Fact(Timeout = TestTimeouts.Quick)]
@@ -185,8 +188,9 @@ public sealed class ChartFleetIntegrationTests : IDisposable
         });
         objects.Single(o => (string?)o["kind"] == "ClusterRole")["rules"]!.AsArray().Select(r => string.Join(',', r!["resources"]!.AsArray().Select(x => (string?)x)))
             .Should().Contain(["pods", "pods/eviction"]);
-        var role = objects.Single(o => (string?)o["kind"] == "Role");
-        role["rules"]!.ToJsonString().Should().Be("""[{"apiGroups":["coordination.k8s.io"],"resources":["leases"],"verbs":["get","create","update"]}]""");
+        var role = objects.Single(o => (string?)o["kind"] == "Role" && o["rules"]!.ToJsonString().Contains("leases", StringComparison.Ordinal));
+        role["rules"]!.ToJsonString().Should().Be(
+            """[{"apiGroups":["coordination.k8s.io"],"resources":["leases"],"resourceNames":["gpu-installer-upgrade-0","gpu-installer-upgrade-1","gpu-installer-upgrade-2"],"verbs":["get","update"]}]""");
         var (code, run) = await Helm.ValidateAsync(yaml);
         code.Should().Be(0, run.Output);
     }

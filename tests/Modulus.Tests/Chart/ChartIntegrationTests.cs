@@ -79,7 +79,7 @@ public sealed class ChartIntegrationTests : IDisposable
         var spec = ds["spec"]!["template"]!["spec"]!;
         ((string?)ds["spec"]!["updateStrategy"]!["type"]).Should().Be("OnDelete");
         ((string?)spec["priorityClassName"]).Should().Be("system-node-critical");
-        ((string?)spec["hostPID"]).Should().Be("true");
+        spec["hostPID"].Should().BeNull("hostPID only with in-place upgrades (ChartLeastPrivilegeIntegrationTests)");
         var init = Containers(ds, "initContainers").Should().ContainSingle().Subject!;
         init["command"]!.AsArray().Select(c => (string?)c).Should().Equal("modulus", "install");
         ((string?)init["securityContext"]!["privileged"]).Should().Be("true");
@@ -167,6 +167,7 @@ public sealed class ChartIntegrationTests : IDisposable
     [InlineData("installer-values.yaml")]
     [InlineData("compiler-values.yaml")]
     [InlineData("compiler-sidecar-values.yaml")]
+    [InlineData("installer-upgrade-values.yaml")]
     public async Task Renders_manifests_that_the_kubernetes_schemas_accept(string file)
     {
         var (yaml, _) = await Helm.TemplateAsync(Path.Combine(Helm.Chart, "ci", file));
