@@ -94,7 +94,7 @@ internal sealed class IommuPassthrough(ILogger logger)
             if (part == "..")
             {
                 current = Path.GetDirectoryName(current)!;
-                if (!current.StartsWith(root, StringComparison.Ordinal))
+                if (current != root && !current.StartsWith(root + "/", StringComparison.Ordinal))
                 {
                     throw new IOException($"a link under {root} leads out of it");
                 }
