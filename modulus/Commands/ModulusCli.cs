@@ -21,6 +21,7 @@ internal static class ModulusCli
             InstallCommand.Create(getVariable),
             StatusCommand.Create(),
             WatchCommand.Create(),
+            FabricManagerCommand.Create(),
             CoverageCommand.Create(getVariable),
             GcCommand.Create(getVariable),
         };

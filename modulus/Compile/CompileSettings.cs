@@ -21,6 +21,12 @@ internal sealed record CompileSettings
 
     public string? ModuleSigningCert { get; init; }
 
+    /// <summary>
+    /// NVIDIA's fabric manager package (.deb, an absolute path as modulus sees it) to put into every artifact of
+    /// this compile, for NVSwitch nodes (<see cref="Drivers.FabricManagerPackage"/>); null: none.
+    /// </summary>
+    public string? FabricManagerPackage { get; init; }
+
     /// <summary>Attach to the dev-builder in this cmd dir; null with <see cref="LocalBuilder"/>.</summary>
     public string? CmdDir { get; init; }
 

@@ -46,6 +46,12 @@ internal sealed class Compiler(IProcessRunner runner, ArtifactWriter writer, ILo
             throw new InvalidInputException("--kernel-version picks one kernel and --kernel-flavours a set of them: pass one of the two");
         }
 
+        if (request.Settings.FabricManagerPackage is { } fabricManager)
+        {
+            var package = Drivers.FabricManagerPackage.Check(fabricManager, request.DriverVersion, request.Arch);
+            logger.LogInformation("Every artifact gets NVIDIA's fabric manager from {Package} ({Name} {Version})", fabricManager, package.Package, package.Version);
+        }
+
         // With the kernel known up front, a published artifact needs no dev-builder at all.
         if (request.KernelRelease is { } known && await PublishedAsync(request.KeyFor(known), store, request.Settings.Force, cancellationToken) is { } early)
         {
@@ -139,6 +145,12 @@ internal sealed class Compiler(IProcessRunner runner, ArtifactWriter writer, ILo
             foreach (var warning in result.Warnings ?? [])
             {
                 logger.LogWarning("{Warning:l}", warning);
+            }
+
+            if (request.Settings.FabricManagerPackage is { } fabricManager)
+            {
+                var added = Drivers.FabricManagerPackage.AddTo(fabricManager, builtDir);
+                logger.LogInformation("Added NVIDIA's fabric manager to {Artifact}: {Files}", key.ArtifactName, string.Join(", ", added));
             }
 
             var provenance = result.Provenance;

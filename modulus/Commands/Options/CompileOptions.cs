@@ -23,6 +23,11 @@ internal sealed class CompileOptions
 
     public Option<string?> SigningCert { get; } = new("--module-signing-cert") { Description = "Its X.509 certificate (PEM or DER); nodes must trust it (in the firmware's db)" };
 
+    public Option<string?> FabricManagerPackage { get; } = new("--fabric-manager-package")
+    {
+        Description = "NVIDIA's nvidia-fabricmanager .deb of the same driver version (absolute path), added to every artifact for NVSwitch nodes",
+    };
+
     public Option<string?> CmdDir { get; } = new("--cmd-dir") { Description = "Cmd dir shared with a running dev-builder (the /cmd emptyDir)" };
 
     public Option<bool> LocalBuilder { get; } = new("--local-builder") { Description = "Start dev-builder as a child process over a private cmd dir" };
@@ -39,7 +44,7 @@ internal sealed class CompileOptions
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { DriverSource, DriverSourceSha256, KeepDebugInfo, SigningKey, SigningCert, CmdDir, LocalBuilder, DevBuilder, Payload, ReadyTimeout, HeartbeatTimeout, Compression })
+        foreach (var option in new Option[] { DriverSource, DriverSourceSha256, KeepDebugInfo, SigningKey, SigningCert, FabricManagerPackage, CmdDir, LocalBuilder, DevBuilder, Payload, ReadyTimeout, HeartbeatTimeout, Compression })
         {
             command.Options.Add(option);
         }
@@ -55,6 +60,7 @@ internal sealed class CompileOptions
             KeepDebugInfo = parsed.GetValue(KeepDebugInfo),
             ModuleSigningKey = parsed.AbsolutePath(SigningKey),
             ModuleSigningCert = parsed.AbsolutePath(SigningCert),
+            FabricManagerPackage = parsed.AbsolutePath(FabricManagerPackage),
             CmdDir = parsed.FullDirectoryOrNull(CmdDir),
             LocalBuilder = parsed.GetValue(LocalBuilder),
             DevBuilderExecutable = parsed.GetValue(DevBuilder) ?? LocalDevBuilder.DefaultExecutable,

@@ -59,6 +59,33 @@ public sealed class ChartLeastPrivilegeIntegrationTests : IDisposable
     }
 
     [Fact(Timeout = TestTimeouts.Quick)]
+    public async Task The_privileged_fabric_manager_container_is_there_only_when_asked_for()
+    {
+        var (_, plain) = await Helm.TemplateAsync(Plain);
+        var (yaml, asked) = await Helm.TemplateAsync(Plain, "--set", "nvidiaInstaller.fabricManager=true");
+
+        Kind(plain, "DaemonSet").Single()["spec"]!["template"]!["spec"]!["containers"]!.AsArray().Select(c => (string?)c!["name"]).Should().Equal("ready");
+        var container = Kind(asked, "DaemonSet").Single()["spec"]!["template"]!["spec"]!["containers"]!.AsArray().Single(c => (string?)c!["name"] == "fabric-manager")!;
+        Strings(container["command"]).Take(2).Should().Equal("modulus", "fabric-manager");
+        ((string?)container["securityContext"]!["privileged"]).Should().Be("true", "it opens /dev/nvidia-nvswitch*");
+        var (code, run) = await Helm.ValidateAsync(yaml);
+        code.Should().Be(0, run.Output);
+    }
+
+    [Fact(Timeout = TestTimeouts.Quick)]
+    public async Task The_compiler_gets_the_fabric_manager_package_and_the_schema_wants_an_absolute_deb()
+    {
+        var compiler = Path.Combine(Helm.Chart, "ci", "compiler-values.yaml");
+        var (_, objects) = await Helm.TemplateAsync(compiler, "--set", "nvidiaInstaller.fabricManagerPackage=/downloads/nvidia-fabricmanager-580_580.95.05-1_amd64.deb");
+        var (code, run) = await Helm.RunAsync("template", "gpu", Helm.Chart, "-f", compiler, "--set", "nvidiaInstaller.fabricManagerPackage=fm.deb");
+
+        Kind(objects, "DaemonSet").Single()["spec"]!["template"]!["spec"]!["containers"]![0]!["env"]!.AsArray()
+            .Should().Contain(e => (string?)e!["name"] == "MODULUS_FABRIC_MANAGER_PACKAGE" && (string?)e["value"] == "/downloads/nvidia-fabricmanager-580_580.95.05-1_amd64.deb");
+        code.Should().NotBe(0);
+        run.Stderr.Should().Contain("fabricManagerPackage");
+    }
+
+    [Fact(Timeout = TestTimeouts.Quick)]
     public async Task Metrics_listen_on_the_pod_ip_only_when_asked()
     {
         static JsonNode? Address(IReadOnlyList<JsonObject> objects) => Kind(objects, "DaemonSet").Single()["spec"]!["template"]!["spec"]!["containers"]!.AsArray()
