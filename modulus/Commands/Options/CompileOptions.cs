@@ -15,13 +15,13 @@ internal sealed class CompileOptions
 {
     public Option<string?> DriverSource { get; } = new("--driver-source") { Description = "file://, http(s):// or a path, as dev-builder sees it (default for nvidia-runfile: NVIDIA's download)" };
 
-    public Option<string?> DriverSourceSha256 { get; } = new("--driver-source-sha256") { Description = "Expected SHA-256 of the driver source file; a different file is refused before it runs" };
+    public Option<string?> DriverSourceSha256 { get; } = new Option<string?>("--driver-source-sha256") { Description = "Expected SHA-256 of the driver source file; a different file is refused before it runs" }.RejectsEmptyVariable();
 
     public Option<bool> KeepDebugInfo { get; } = new("--keep-debug-info") { Description = "Keep the modules' debug info (default: stripped, as INSTALL_MOD_STRIP=1)" };
 
-    public Option<string?> SigningKey { get; } = new("--module-signing-key") { Description = "Private key (PEM, as the dev container sees it) that signs every module for Secure Boot" };
+    public Option<string?> SigningKey { get; } = new Option<string?>("--module-signing-key") { Description = "Private key (PEM, as the dev container sees it) that signs every module for Secure Boot" }.RejectsEmptyVariable();
 
-    public Option<string?> SigningCert { get; } = new("--module-signing-cert") { Description = "Its X.509 certificate (PEM or DER); nodes must trust it (in the firmware's db)" };
+    public Option<string?> SigningCert { get; } = new Option<string?>("--module-signing-cert") { Description = "Its X.509 certificate (PEM or DER); nodes must trust it (in the firmware's db)" }.RejectsEmptyVariable();
 
     public Option<string?> FabricManagerPackage { get; } = new("--fabric-manager-package")
     {

@@ -12,7 +12,7 @@ namespace Modulus.Commands.Options;
 /// </summary>
 internal sealed class StoreOptions(Func<string, string?> getVariable)
 {
-    public Option<string?> Store { get; } = new("--store") { Description = "s3://bucket/prefix or file:///dir" };
+    public Option<string?> Store { get; } = new Option<string?>("--store") { Description = "s3://bucket/prefix or file:///dir" }.RejectsEmptyVariable();
 
     public Option<string?> Endpoint { get; } = new Option<string?>("--s3-endpoint") { Description = "Endpoint of an S3-compatible service (default: AWS)" }
         .FallsBackTo("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL");
@@ -30,7 +30,8 @@ internal sealed class StoreOptions(Func<string, string?> getVariable)
 
     public Option<double> ConnectTimeout { get; } = new("--s3-connect-timeout") { Description = "Seconds to connect to the S3 endpoint", DefaultValueFactory = _ => 10 };
 
-    public Option<string?> SigningKey { get; } = new("--signing-key") { Description = "PEM file with the ECDSA P-256 private key that signs published manifests (the chart's signing Secret)" };
+    public Option<string?> SigningKey { get; } = new Option<string?>("--signing-key") { Description = "PEM file with the ECDSA P-256 private key that signs published manifests (the chart's signing Secret)" }
+        .RejectsEmptyVariable();
 
     public Option<string?> TrustedKeys { get; } = new Option<string?>("--trusted-keys") { Description = "PEM file or directory of *.pem public keys; manifests not signed by one of them are refused" }
         .RejectsEmptyVariable();

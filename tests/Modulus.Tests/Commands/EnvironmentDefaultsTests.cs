@@ -80,4 +80,14 @@ public sealed class EnvironmentDefaultsTests
             .Should().Throw<InvalidInputException>().WithMessage("MODULUS_TRUSTED_KEYS is set but empty, which --trusted-keys does not accept: give it a value, or unset it");
         Apply(["verify"], []).Should().Equal(["verify"], "unset is still unset");
     }
+
+    [Theory]
+    [InlineData("publish", "MODULUS_STORE", "--store")]
+    [InlineData("publish", "MODULUS_SIGNING_KEY", "--signing-key")]
+    [InlineData("compile", "MODULUS_DRIVER_SOURCE_SHA256", "--driver-source-sha256")]
+    [InlineData("compile", "MODULUS_MODULE_SIGNING_KEY", "--module-signing-key")]
+    [InlineData("compile", "MODULUS_MODULE_SIGNING_CERT", "--module-signing-cert")]
+    public void An_empty_variable_that_would_switch_a_check_or_a_signature_off_is_an_error(string command, string variable, string option) =>
+        FluentActions.Invoking(() => Apply([command], new() { [variable] = "" }))
+            .Should().Throw<InvalidInputException>().WithMessage($"{variable} is set but empty, which {option} does not accept: give it a value, or unset it");
 }
