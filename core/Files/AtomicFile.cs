@@ -87,6 +87,43 @@ public static partial class AtomicFile
     public static Task WriteAllBytesAsync(string path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken, UnixFileMode mode = DefaultMode) =>
         WriteAsync(path, stream => stream.WriteAsync(content, cancellationToken).AsTask(), cancellationToken, mode);
 
+    /// <summary>
+    /// Writes <paramref name="relative"/> below <paramref name="root"/> as the other writers do (fresh O_EXCL temp name,
+    /// explicit mode, flushed, renamed over the name), but through a handle of its directory opened component by
+    /// component without following a link (<see cref="Beneath.OpenDirectory"/>): a directory of the cache, the host
+    /// root or a file store swapped for a link cannot send the write elsewhere. Missing directories are made 0755.
+    /// </summary>
+    public static async Task WriteBeneathAsync(string root, string relative, Func<Stream, Task> write, CancellationToken cancellationToken, UnixFileMode mode = DefaultMode)
+    {
+        var parent = Path.GetDirectoryName(relative) ?? string.Empty;
+        var name = Path.GetFileName(relative);
+        var shown = Path.Combine(root, relative);
+        using var directory = Beneath.OpenDirectory(root, parent);
+        var temp = $".{name}{Marker}{Environment.ProcessId}-{Guid.NewGuid():N}";
+        try
+        {
+            await using (var stream = new FileStream(Beneath.CreateExclusive(directory, temp, mode, shown), FileAccess.Write, 1 << 16))
+            {
+                File.SetUnixFileMode(stream.SafeFileHandle, mode);
+                await write(stream);
+                await stream.FlushAsync(cancellationToken);
+                stream.Flush(flushToDisk: true);
+            }
+
+            Beneath.RenameIn(directory, temp, name, shown);
+        }
+        finally
+        {
+            Beneath.UnlinkIn(directory, temp);
+        }
+    }
+
+    public static void WriteBeneath(string root, string relative, ReadOnlySpan<byte> content, UnixFileMode mode = DefaultMode)
+    {
+        var copy = content.ToArray();
+        WriteBeneathAsync(root, relative, stream => stream.WriteAsync(copy).AsTask(), CancellationToken.None, mode).GetAwaiter().GetResult();
+    }
+
     /// <summary>Points the symlink <paramref name="path"/> at <paramref name="target"/>, replacing whatever name is there in one step.</summary>
     public static void ReplaceSymlink(string path, string target)
     {

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace Modulus.Core.Native;
 
 /// <summary>
-/// Deletes below a directory that others may write (the host cache, a <c>file://</c> store) without following a
+/// Deletes and writes below a directory that others may write (the host cache, a <c>file://</c> store) without following a
 /// link anywhere on the way: the parent is opened with <c>openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS)</c>
 /// (Linux 5.6; every Garden Linux kernel), and a tree is removed through directory handles
 /// (<c>openat(O_NOFOLLOW | O_DIRECTORY)</c>, <c>unlinkat</c>), so a directory swapped for a link between a check and
@@ -57,6 +57,73 @@ public static partial class Beneath
             _ = Close(parent);
         }
     }
+
+    /// <summary>
+    /// A handle of the directory <paramref name="relative"/> below <paramref name="root"/>, made (0755, whatever the
+    /// umask) where it is missing, one component at a time relative to the last, none of them a link. For writes that
+    /// must land below the root (<see cref="Files.AtomicFile.WriteBeneath"/>).
+    /// </summary>
+    public static Microsoft.Win32.SafeHandles.SafeFileHandle OpenDirectory(string root, string relative)
+    {
+        var parts = relative.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Any(p => p is "." or ".."))
+        {
+            throw new ArgumentException($"'{relative}' is not a plain relative path below {root}", nameof(relative));
+        }
+
+        Directory.CreateDirectory(root);
+        var current = OpenRoot(root);
+        var shown = root;
+        foreach (var part in parts)
+        {
+            shown = Path.Combine(shown, part);
+            if (MkdirAt(current, part, 0b111_101_101) == 0)
+            {
+                _ = FchmodAt(current, part, 0b111_101_101, 0); // the umask does not decide
+            }
+            else if (Marshal.GetLastPInvokeError() != Errno.EEXIST)
+            {
+                var failed = Failure("create", shown);
+                _ = Close(current);
+                throw failed;
+            }
+
+            var next = OpenAt(current, part, O_RDONLY | DirectoryFlag | NoFollowFlag | O_CLOEXEC, 0);
+            var errno = Marshal.GetLastPInvokeError();
+            _ = Close(current);
+            if (next < 0)
+            {
+                // O_DIRECTORY answers a link with ENOTDIR before O_NOFOLLOW's ELOOP: say which it was.
+                throw Failure("open", shown, errno == ENOTDIR && new FileInfo(shown).LinkTarget is not null ? Errno.ELOOP : errno);
+            }
+
+            current = next;
+        }
+
+        return new Microsoft.Win32.SafeHandles.SafeFileHandle(current, ownsHandle: true);
+    }
+
+    /// <summary>A new file <paramref name="name"/> in the directory <paramref name="directory"/>: O_EXCL, never through a link, mode <paramref name="mode"/>.</summary>
+    public static Microsoft.Win32.SafeHandles.SafeFileHandle CreateExclusive(Microsoft.Win32.SafeHandles.SafeFileHandle directory, string name, UnixFileMode mode, string shown)
+    {
+        const int O_WRONLY = 1, O_CREAT = 0x40, O_EXCL = 0x80;
+        var fd = OpenAt((int)directory.DangerousGetHandle(), name, O_WRONLY | O_CREAT | O_EXCL | NoFollowFlag | O_CLOEXEC, (int)mode);
+        return fd >= 0 ? new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: true) : throw Failure("create", shown);
+    }
+
+    /// <summary><c>renameat(dir, from, dir, to)</c>: replaces the name <paramref name="to"/> itself.</summary>
+    public static void RenameIn(Microsoft.Win32.SafeHandles.SafeFileHandle directory, string from, string to, string shown)
+    {
+        var fd = (int)directory.DangerousGetHandle();
+        if (RenameAt(fd, from, fd, to) != 0)
+        {
+            throw Failure("rename into", shown);
+        }
+    }
+
+    /// <summary>Removes the file <paramref name="name"/> of the directory (a leftover temp file); gone already is no error.</summary>
+    public static void UnlinkIn(Microsoft.Win32.SafeHandles.SafeFileHandle directory, string name) =>
+        _ = UnlinkAt((int)directory.DangerousGetHandle(), name, 0);
 
     private static int OpenRoot(string root)
     {
@@ -180,6 +247,15 @@ public static partial class Beneath
 
     [LibraryImport("libc", EntryPoint = "unlinkat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial int UnlinkAt(int dirfd, string path, int flags);
+
+    [LibraryImport("libc", EntryPoint = "mkdirat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int MkdirAt(int dirfd, string path, int mode);
+
+    [LibraryImport("libc", EntryPoint = "fchmodat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int FchmodAt(int dirfd, string path, int mode, int flags);
+
+    [LibraryImport("libc", EntryPoint = "renameat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int RenameAt(int olddirfd, string oldpath, int newdirfd, string newpath);
 
     [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
     private static partial int Close(int fd);

@@ -27,11 +27,8 @@ internal sealed class HostIntegration(IProcessRunner runner, ILogger logger)
         var line = link.HostLibraryDirectory(layout) + "\n";
         if (!File.Exists(conf) || File.ReadAllText(conf) != line)
         {
-            run.Do($"write {conf}", () =>
-            {
-                Directory.CreateDirectory(Path.GetDirectoryName(conf)!);
-                AtomicFile.WriteAllText(conf, line);
-            });
+            // Below the host root without following a link on the way (/etc/ld.so.conf.d is the host's).
+            run.Do($"write {conf}", () => AtomicFile.WriteBeneath(Path.GetFullPath(run.Host.HostRoot), LdConfSnippet.TrimStart('/'), System.Text.Encoding.UTF8.GetBytes(line)));
         }
 
         await RunLdconfigAsync(run, link.HostLibraryDirectory(layout), cancellationToken);

@@ -19,8 +19,8 @@ internal sealed record InstallState(string Artifact, bool Succeeded, string Mess
 
     public static void Write(string cacheDir, InstallState state)
     {
-        Directory.CreateDirectory(cacheDir);
-        AtomicFile.WriteAllBytes(new HostCache(cacheDir).LastInstall, JsonSerializer.SerializeToUtf8Bytes(state, ProtocolJson.Indented));
+        // Through a handle of the cache dir: a link planted in the cache (it is a hostPath) cannot redirect the write.
+        AtomicFile.WriteBeneath(Path.GetFullPath(cacheDir), HostCache.LastInstallName, JsonSerializer.SerializeToUtf8Bytes(state, ProtocolJson.Indented));
     }
 
     public static InstallState? Read(string cacheDir)

@@ -118,11 +118,10 @@ internal sealed class FileStore(string root) : IArtifactStore
     private async Task WriteAtomicallyAsync(string key, Func<FileStream, Task> write, CancellationToken cancellationToken)
     {
         var target = PathOf(key);
-        var directory = Path.GetDirectoryName(target)!;
         try
         {
-            Directory.CreateDirectory(directory);
-            await AtomicFile.WriteAsync(target, stream => write((FileStream)stream), cancellationToken);
+            // Through handles of the store's directories, none a link: the check in PathOf, made again by the kernel.
+            await AtomicFile.WriteBeneathAsync(root, Path.GetRelativePath(root, target), stream => write((FileStream)stream), cancellationToken);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -1,3 +1,4 @@
+using Modulus.Core.Files;
 using Modulus.Core.Native;
 using Modulus.Tests.Fixtures;
 
@@ -80,4 +81,37 @@ public sealed class BeneathTests : IDisposable
     [InlineData("")]
     public void A_path_that_climbs_out_is_refused_before_any_call(string relative) =>
         FluentActions.Invoking(() => Beneath.Delete(Root, relative)).Should().Throw<ArgumentException>();
+
+    [Fact]
+    public void A_write_beneath_makes_its_directories_and_file_with_explicit_modes()
+    {
+        AtomicFile.WriteBeneath(Root, "gardenlinux-1877.3/k/a/manifest.json", "{}"u8);
+
+        File.ReadAllText(Path.Combine(Root, "gardenlinux-1877.3", "k", "a", "manifest.json")).Should().Be("{}");
+        File.GetUnixFileMode(Path.Combine(Root, "gardenlinux-1877.3", "k", "a", "manifest.json")).Should().Be(AtomicFile.DefaultMode);
+        File.GetUnixFileMode(Path.Combine(Root, "gardenlinux-1877.3")).Should().Be((UnixFileMode)0b111_101_101);
+        Directory.GetFiles(Path.Combine(Root, "gardenlinux-1877.3", "k", "a")).Should().ContainSingle("the temp file was renamed, not left");
+    }
+
+    [Fact]
+    public void A_write_through_a_linked_directory_is_refused_and_lands_nowhere()
+    {
+        File.CreateSymbolicLink(Path.Combine(Root, "etc"), Outside);
+
+        FluentActions.Invoking(() => AtomicFile.WriteBeneath(Root, "etc/ld.so.conf.d/nvidia.conf", "/x\n"u8))
+            .Should().Throw<IOException>().WithMessage("*a symbolic link lies on the way, and it is not followed*");
+
+        Directory.Exists(Path.Combine(Outside, "ld.so.conf.d")).Should().BeFalse();
+    }
+
+    [Fact]
+    public void A_link_at_the_name_itself_is_replaced_and_its_target_is_not_written()
+    {
+        File.CreateSymbolicLink(Path.Combine(Root, "last-install.json"), Path.Combine(Outside, "precious"));
+
+        AtomicFile.WriteBeneath(Root, "last-install.json", "{}"u8);
+
+        new FileInfo(Path.Combine(Root, "last-install.json")).LinkTarget.Should().BeNull();
+        File.ReadAllText(Path.Combine(Outside, "precious")).Should().Be("the host's");
+    }
 }
