@@ -122,6 +122,38 @@ public sealed class HostileStoreIntegrationTests(S3rverServer s3, CompiledNvidia
         run.Output.Should().Contain("is larger than 64 KiB");
     }
 
+    [Fact(Timeout = TestTimeouts.Build)]
+    public async Task A_signature_linked_to_dev_zero_is_refused_at_once_not_read_forever()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var pub = dir.Combine("trusted.pem");
+        await File.WriteAllTextAsync(pub, key.ExportSubjectPublicKeyInfoPem());
+        var store = await PublishedAsync("file");
+        var manifest = await File.ReadAllBytesAsync(store.BackingFile(ManifestKey));
+        var signature = store.BackingFile($"{artifact.ArtifactPath}/signatures/{Convert.ToHexStringLower(SHA256.HashData(manifest))}.json");
+        Directory.CreateDirectory(Path.GetDirectoryName(signature)!);
+        File.CreateSymbolicLink(signature, "/dev/zero");
+
+        var (code, run) = await store.ModulusAsync("list", "--trusted-keys", pub);
+
+        code.Should().Be(1, run.Output);
+        run.Stdout.Should().Contain($"BROKEN       {ManifestKey}").And.Contain("is a symbolic link");
+    }
+
+    [Fact(Timeout = TestTimeouts.Build)]
+    public async Task A_huge_manifest_is_refused_at_its_cap()
+    {
+        var store = await PublishedAsync("file");
+        var node = JsonNode.Parse(await File.ReadAllBytesAsync(store.BackingFile(ManifestKey)))!;
+        node["padding"] = new string(' ', (16 << 20) + 1);
+        await store.PutAsync(ManifestKey, Encoding.UTF8.GetBytes(node.ToJsonString()));
+
+        var (code, run) = await store.ModulusAsync("list");
+
+        code.Should().Be(1, run.Output);
+        run.Stdout.Should().Contain($"BROKEN       {ManifestKey}").And.Contain("is larger than 16 MiB");
+    }
+
     [Theory(Timeout = TestTimeouts.Build)]
     [InlineData("s3")]
     [InlineData("file")]
