@@ -59,7 +59,15 @@ internal sealed class FabricManager(HostSettings host, ILogger logger)
             process.StartInfo.Environment.Remove(secret);
         }
 
-        process.Start(); // stdout and stderr are the container's: its log is the fabric manager's
+        try
+        {
+            process.Start(); // stdout and stderr are the container's: its log is the fabric manager's
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new ModulusException($"cannot start {program} from the live artifact: {e.Message}. Is the artifact intact (modulus verify --cache-dir)?");
+        }
+
         await using (cancellationToken.Register(() => NativeSignals.Kill(process.Id, NativeSignals.SIGTERM)))
         {
             await process.WaitForExitAsync(CancellationToken.None);
