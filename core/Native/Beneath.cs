@@ -227,7 +227,7 @@ public static partial class Beneath
     private static IOException Failure(string what, string path, int? errno = null)
     {
         var code = errno ?? Marshal.GetLastPInvokeError();
-        var reason = code == Errno.ELOOP ? "a symbolic link lies on the way, and it is not followed" : Errno.Describe(code);
+        var reason = code == Errno.ELOOP ? "a symbolic link lies on the way, and it is not followed: remove that link (Modulus did not make it)" : Errno.Describe(code);
         return new IOException($"cannot {what} {path}: {reason}", code);
     }
 

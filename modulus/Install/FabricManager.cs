@@ -19,7 +19,7 @@ internal sealed class FabricManager(HostSettings host, ILogger logger)
     /// <summary>Exit code of the fabric manager, or 0 after a stop on a node without NVSwitch.</summary>
     public async Task<int> RunAsync(string stateDir, CancellationToken cancellationToken)
     {
-        var switches = NvSwitches();
+        var switches = new SysfsPciScanner(host.HostRoot).NvSwitches();
         if (switches.Count == 0)
         {
             logger.LogInformation("No NVSwitch on this node ({Devices}): the fabric manager is not needed; waiting until the container is stopped",
@@ -78,17 +78,6 @@ internal sealed class FabricManager(HostSettings host, ILogger logger)
         return cancellationToken.IsCancellationRequested ? ExitCodes.Success : process.ExitCode;
     }
 
-    /// <summary>The PCI addresses of NVIDIA's NVSwitches (vendor 0x10de, class 0x0680xx: "bridge, other").</summary>
-    public IReadOnlyList<string> NvSwitches()
-    {
-        var devices = host.HostPath("/sys/bus/pci/devices");
-        return Directory.Exists(devices)
-            ? [.. Directory.EnumerateFileSystemEntries(devices)
-                .Where(d => Read(d, "vendor") == "0x10de" && Read(d, "class") is { } cls && cls.StartsWith("0x0680", StringComparison.Ordinal))
-                .Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal)]
-            : [];
-    }
-
     /// <summary>NVIDIA's configuration with what a container needs: in the foreground, logging to stderr, this artifact's topology files, state in the state dir.</summary>
     public static IEnumerable<string> Configure(IEnumerable<string> lines, string topology, string stateDir)
     {
@@ -118,11 +107,5 @@ internal sealed class FabricManager(HostSettings host, ILogger logger)
         {
             yield return $"{name}={value}";
         }
-    }
-
-    private static string? Read(string device, string file)
-    {
-        var path = Path.Combine(device, file);
-        return File.Exists(path) ? File.ReadAllText(path).Trim().ToLowerInvariant() : null;
     }
 }

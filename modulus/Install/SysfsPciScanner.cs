@@ -22,6 +22,17 @@ internal sealed class SysfsPciScanner(string hostRoot) : IPciScanner
             .OrderBy(g => g.Address, StringComparer.Ordinal)];
     }
 
+    /// <summary>The PCI addresses of NVIDIA's NVSwitches (vendor 0x10de, class 0x0680xx: "bridge, other"), for the fabric manager.</summary>
+    public IReadOnlyList<string> NvSwitches()
+    {
+        var devices = Path.Combine(hostRoot, "sys", "bus", "pci", "devices");
+        return Directory.Exists(devices)
+            ? [.. Directory.EnumerateFileSystemEntries(devices)
+                .Where(d => Read(d, "vendor") == "0x10de" && Read(d, "class") is { } cls && cls.StartsWith("0x0680", StringComparison.Ordinal))
+                .Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal)]
+            : [];
+    }
+
     private static int ParseHex(string? value) =>
         value is not null && int.TryParse(value.StartsWith("0x", StringComparison.Ordinal) ? value[2..] : value, NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var id) ? id : 0;
 

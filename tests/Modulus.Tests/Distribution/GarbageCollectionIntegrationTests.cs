@@ -14,11 +14,7 @@ public sealed class GarbageCollectionIntegrationTests(S3rverServer s3, CompiledN
     /// <summary>Publishes a copy of the artifact whose firmware differs by <paramref name="variant"/>, so its blob differs too.</summary>
     private async Task<Manifest> PublishVariantAsync(StoreTarget store, int variant)
     {
-        var copy = artifact.CopyTo(dir.Combine($"variant-{variant}-{Guid.NewGuid():N}"));
-        var firmware = Directory.GetFiles(Path.Combine(copy, "lib", "firmware"), "*.bin", SearchOption.AllDirectories)[0];
-        await File.AppendAllTextAsync(firmware, $"variant {variant}");
-        var manifest = await ManifestFile.ReadAsync(copy, CancellationToken.None);
-        await ManifestFile.WriteAsync(copy, manifest with { Files = await ArtifactScanner.ScanFilesAsync(copy, CancellationToken.None), Blob = null }, CancellationToken.None);
+        var copy = await artifact.VariantAsync(dir.Combine($"variant-{variant}-{Guid.NewGuid():N}"), variant);
         var (code, run) = await store.ModulusAsync("publish", "--from", copy);
         code.Should().Be(0, run.Output);
         return await ManifestFile.ReadAsync(copy, CancellationToken.None);

@@ -22,16 +22,7 @@ public sealed class HostileStoreIntegrationTests(S3rverServer s3, CompiledNvidia
 
     private string ManifestKey => $"{artifact.ArtifactPath}/manifest.json";
 
-    /// <summary>A copy of the artifact whose firmware differs by <paramref name="variant"/>, so its blob differs too.</summary>
-    private async Task<string> VariantAsync(int variant)
-    {
-        var copy = artifact.CopyTo(dir.Combine($"variant-{variant}-{Guid.NewGuid():N}"));
-        var firmware = Directory.GetFiles(Path.Combine(copy, "lib", "firmware"), "*.bin", SearchOption.AllDirectories)[0];
-        await File.AppendAllTextAsync(firmware, $"variant {variant}");
-        var manifest = await ManifestFile.ReadAsync(copy, CancellationToken.None);
-        await ManifestFile.WriteAsync(copy, manifest with { Files = await ArtifactScanner.ScanFilesAsync(copy, CancellationToken.None), Blob = null }, CancellationToken.None);
-        return copy;
-    }
+    private Task<string> VariantAsync(int variant) => artifact.VariantAsync(dir.Combine($"variant-{variant}-{Guid.NewGuid():N}"), variant);
 
     private async Task<StoreTarget> PublishedAsync(string kind)
     {

@@ -30,6 +30,17 @@ public sealed class CompiledNvidiaArtifact : IAsyncLifetime
         return target;
     }
 
+    /// <summary>A private copy whose firmware differs by <paramref name="variant"/>, its manifest rescanned: the same key, another blob.</summary>
+    public async Task<string> VariantAsync(string parent, int variant)
+    {
+        var copy = CopyTo(parent);
+        var firmware = System.IO.Directory.GetFiles(Path.Combine(copy, "lib", "firmware"), "*.bin", SearchOption.AllDirectories)[0];
+        await File.AppendAllTextAsync(firmware, $"variant {variant}");
+        var manifest = await Modulus.Core.Artifacts.ManifestFile.ReadAsync(copy, CancellationToken.None);
+        await Modulus.Core.Artifacts.ManifestFile.WriteAsync(copy, manifest with { Files = await Modulus.Core.Artifacts.ArtifactScanner.ScanFilesAsync(copy, CancellationToken.None), Blob = null }, CancellationToken.None);
+        return copy;
+    }
+
     public Task DisposeAsync()
     {
         dir.Dispose();
