@@ -59,6 +59,13 @@ public static class ManifestFile
         await Files.AtomicFile.WriteAllBytesAsync(Path.Combine(directory, Manifest.FileName), Serialize(manifest), cancellationToken);
     }
 
+    /// <summary>Writes manifest.json into the open <paramref name="directory"/> (a staging dir of the cache), relative to its handle.</summary>
+    public static Task WriteAsync(Native.DirectoryHandle directory, Manifest manifest, CancellationToken cancellationToken)
+    {
+        var content = Serialize(manifest);
+        return Files.AtomicFile.WriteInAsync(directory, Manifest.FileName, stream => stream.WriteAsync(content, cancellationToken).AsTask(), cancellationToken);
+    }
+
     /// <summary>
     /// What differs between the files in <paramref name="directory"/> and the manifest's list: missing, extra,
     /// changed content, mode or link target. Empty when they match.

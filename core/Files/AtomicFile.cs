@@ -95,26 +95,28 @@ public static partial class AtomicFile
     /// </summary>
     public static async Task WriteBeneathAsync(string root, string relative, Func<Stream, Task> write, CancellationToken cancellationToken, UnixFileMode mode = DefaultMode)
     {
-        var parent = Path.GetDirectoryName(relative) ?? string.Empty;
-        var name = Path.GetFileName(relative);
-        var shown = Path.Combine(root, relative);
-        using var directory = Beneath.OpenDirectory(root, parent);
+        using var directory = DirectoryHandle.Open(root, Path.GetDirectoryName(relative) ?? string.Empty);
+        await WriteInAsync(directory, Path.GetFileName(relative), write, cancellationToken, mode);
+    }
+
+    /// <summary>Writes <paramref name="name"/> in the open <paramref name="directory"/> the same way: O_EXCL temp, mode, flush, renameat.</summary>
+    public static async Task WriteInAsync(DirectoryHandle directory, string name, Func<Stream, Task> write, CancellationToken cancellationToken, UnixFileMode mode = DefaultMode)
+    {
         var temp = $".{name}{Marker}{Environment.ProcessId}-{Guid.NewGuid():N}";
         try
         {
-            await using (var stream = new FileStream(Beneath.CreateExclusive(directory, temp, mode, shown), FileAccess.Write, 1 << 16))
+            await using (var stream = directory.CreateFile(temp, mode))
             {
-                File.SetUnixFileMode(stream.SafeFileHandle, mode);
                 await write(stream);
                 await stream.FlushAsync(cancellationToken);
                 stream.Flush(flushToDisk: true);
             }
 
-            Beneath.RenameIn(directory, temp, name, shown);
+            directory.Rename(temp, name);
         }
         finally
         {
-            Beneath.UnlinkIn(directory, temp);
+            directory.Delete(temp); // gone after the rename: no error
         }
     }
 

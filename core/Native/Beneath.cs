@@ -12,10 +12,9 @@ namespace Modulus.Core.Native;
 public static partial class Beneath
 {
     private const int AT_FDCWD = -100;
-    private const int AT_REMOVEDIR = 0x200;
+    internal const int AtRemoveDir = 0x200;
     private const int O_RDONLY = 0;
     private const int O_CLOEXEC = 0x80000;
-    private const int ENOTDIR = 20;
     private const ulong RESOLVE_NO_MAGICLINKS = 0x02;
     private const ulong RESOLVE_NO_SYMLINKS = 0x04;
     private const ulong RESOLVE_BENEATH = 0x08;
@@ -24,10 +23,10 @@ public static partial class Beneath
     private static bool Arm64 => RuntimeInformation.ProcessArchitecture == Architecture.Arm64;
 
     /// <summary>O_DIRECTORY: 0x10000 in the generic fcntl.h (x86_64), 0x4000 on arm64.</summary>
-    private static int DirectoryFlag => Arm64 ? 0x4000 : 0x10000;
+    internal static int DirectoryFlag => Arm64 ? 0x4000 : 0x10000;
 
     /// <summary>O_NOFOLLOW: 0x20000 in the generic fcntl.h (x86_64), 0x8000 on arm64.</summary>
-    private static int NoFollowFlag => Arm64 ? 0x8000 : 0x20000;
+    internal static int NoFollowFlag => Arm64 ? 0x8000 : 0x20000;
 
     /// <summary>
     /// Removes <paramref name="relative"/> below <paramref name="root"/>: a file or a link (the link itself), or a
@@ -61,9 +60,9 @@ public static partial class Beneath
     /// <summary>
     /// A handle of the directory <paramref name="relative"/> below <paramref name="root"/>, made (0755, whatever the
     /// umask) where it is missing, one component at a time relative to the last, none of them a link. For writes that
-    /// must land below the root (<see cref="Files.AtomicFile.WriteBeneath"/>).
+    /// must land below the root (<see cref="DirectoryHandle.Open"/>).
     /// </summary>
-    public static Microsoft.Win32.SafeHandles.SafeFileHandle OpenDirectory(string root, string relative)
+    internal static Microsoft.Win32.SafeHandles.SafeFileHandle OpenDirectory(string root, string relative)
     {
         var parts = relative.Split('/', StringSplitOptions.RemoveEmptyEntries);
         if (parts.Any(p => p is "." or ".."))
@@ -93,8 +92,8 @@ public static partial class Beneath
             _ = Close(current);
             if (next < 0)
             {
-                // O_DIRECTORY answers a link with ENOTDIR before O_NOFOLLOW's ELOOP: say which it was.
-                throw Failure("open", shown, errno == ENOTDIR && new FileInfo(shown).LinkTarget is not null ? Errno.ELOOP : errno);
+                // O_DIRECTORY answers a link with Errno.ENOTDIR before O_NOFOLLOW's ELOOP: say which it was.
+                throw Failure("open", shown, errno == Errno.ENOTDIR && new FileInfo(shown).LinkTarget is not null ? Errno.ELOOP : errno);
             }
 
             current = next;
@@ -102,28 +101,6 @@ public static partial class Beneath
 
         return new Microsoft.Win32.SafeHandles.SafeFileHandle(current, ownsHandle: true);
     }
-
-    /// <summary>A new file <paramref name="name"/> in the directory <paramref name="directory"/>: O_EXCL, never through a link, mode <paramref name="mode"/>.</summary>
-    public static Microsoft.Win32.SafeHandles.SafeFileHandle CreateExclusive(Microsoft.Win32.SafeHandles.SafeFileHandle directory, string name, UnixFileMode mode, string shown)
-    {
-        const int O_WRONLY = 1, O_CREAT = 0x40, O_EXCL = 0x80;
-        var fd = OpenAt((int)directory.DangerousGetHandle(), name, O_WRONLY | O_CREAT | O_EXCL | NoFollowFlag | O_CLOEXEC, (int)mode);
-        return fd >= 0 ? new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: true) : throw Failure("create", shown);
-    }
-
-    /// <summary><c>renameat(dir, from, dir, to)</c>: replaces the name <paramref name="to"/> itself.</summary>
-    public static void RenameIn(Microsoft.Win32.SafeHandles.SafeFileHandle directory, string from, string to, string shown)
-    {
-        var fd = (int)directory.DangerousGetHandle();
-        if (RenameAt(fd, from, fd, to) != 0)
-        {
-            throw Failure("rename into", shown);
-        }
-    }
-
-    /// <summary>Removes the file <paramref name="name"/> of the directory (a leftover temp file); gone already is no error.</summary>
-    public static void UnlinkIn(Microsoft.Win32.SafeHandles.SafeFileHandle directory, string name) =>
-        _ = UnlinkAt((int)directory.DangerousGetHandle(), name, 0);
 
     private static int OpenRoot(string root)
     {
@@ -180,7 +157,7 @@ public static partial class Beneath
         return current;
     }
 
-    private static void DeleteAt(int parent, string name, string shown)
+    internal static void DeleteAt(int parent, string name, string shown)
     {
         var fd = OpenAt(parent, name, O_RDONLY | DirectoryFlag | NoFollowFlag | O_CLOEXEC, 0);
         if (fd < 0)
@@ -191,7 +168,7 @@ public static partial class Beneath
                 return;
             }
 
-            if (errno is ENOTDIR or Errno.ELOOP)
+            if (errno is Errno.ENOTDIR or Errno.ELOOP)
             {
                 // a file, or a link: unlinked itself, never what it points at
                 if (UnlinkAt(parent, name, 0) != 0 && Marshal.GetLastPInvokeError() != Errno.ENOENT)
@@ -218,13 +195,13 @@ public static partial class Beneath
             _ = Close(fd);
         }
 
-        if (UnlinkAt(parent, name, AT_REMOVEDIR) != 0 && Marshal.GetLastPInvokeError() != Errno.ENOENT)
+        if (UnlinkAt(parent, name, AtRemoveDir) != 0 && Marshal.GetLastPInvokeError() != Errno.ENOENT)
         {
             throw Failure("remove", shown);
         }
     }
 
-    private static IOException Failure(string what, string path, int? errno = null)
+    internal static IOException Failure(string what, string path, int? errno = null)
     {
         var code = errno ?? Marshal.GetLastPInvokeError();
         var reason = code == Errno.ELOOP ? "a symbolic link lies on the way, and it is not followed: remove that link (Modulus did not make it)" : Errno.Describe(code);
@@ -253,9 +230,6 @@ public static partial class Beneath
 
     [LibraryImport("libc", EntryPoint = "fchmodat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial int FchmodAt(int dirfd, string path, int mode, int flags);
-
-    [LibraryImport("libc", EntryPoint = "renameat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
-    private static partial int RenameAt(int olddirfd, string oldpath, int newdirfd, string newpath);
 
     [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
     private static partial int Close(int fd);

@@ -5,6 +5,7 @@ using System.Security.Cryptography;
 using Modulus.Core.Artifacts;
 using Modulus.Core.Errors;
 using Modulus.Core.Files;
+using Modulus.Core.Native;
 
 namespace Modulus.Distribution;
 
@@ -15,7 +16,7 @@ namespace Modulus.Distribution;
 /// decompression bomb to the manifest's sizes). Refused outright: absolute paths, '..', hard links, device nodes,
 /// FIFOs, setuid/setgid bits, repeated names, names of Modulus' own temporary files, entries written through a
 /// symlink, and symlinks whose target — resolved through the links extracted so far — leaves the artifact.
-/// Files are created with O_CREAT|O_EXCL (never through an existing name or link). Their SHA-256 is computed beside
+/// Everything is made relative to directory handles, files with O_CREAT|O_EXCL|O_NOFOLLOW (never through an existing name or link). Their SHA-256 is computed beside
 /// the writing and checked against the manifest once the tar ends. Returns what was extracted.
 /// </summary>
 internal static class SafeTarExtractor
@@ -25,14 +26,28 @@ internal static class SafeTarExtractor
 
     public sealed record Extracted(string Path, string? Sha256, long Size, UnixFileMode Mode, string? LinkTarget);
 
+    /// <summary>Extracts into the empty directory <paramref name="root"/> (opened here; see the overload).</summary>
     public static async Task<IReadOnlyDictionary<string, Extracted>> ExtractAsync(
         Stream tarStream, string root, IReadOnlyList<FileEntry> listed, CancellationToken cancellationToken)
     {
-        root = Path.GetFullPath(root);
+        using var directory = DirectoryHandle.Open(Path.GetFullPath(root), string.Empty);
+        return await ExtractAsync(tarStream, directory, listed, cancellationToken);
+    }
+
+    /// <summary>
+    /// Extracts into the empty, open directory <paramref name="root"/>. Every directory, file and link is made relative
+    /// to a handle of its parent, and each parent was opened from its own parent without following a link
+    /// (<see cref="DirectoryHandle"/>): nothing written here can land outside <paramref name="root"/>, whoever else
+    /// writes beside it.
+    /// </summary>
+    public static async Task<IReadOnlyDictionary<string, Extracted>> ExtractAsync(
+        Stream tarStream, DirectoryHandle root, IReadOnlyList<FileEntry> listed, CancellationToken cancellationToken)
+    {
         var expected = listed.ToDictionary(f => f.Path, StringComparer.Ordinal);
         var directories = listed.SelectMany(f => Parents(f.Path)).ToHashSet(StringComparer.Ordinal);
         var extracted = new Dictionary<string, Extracted>(StringComparer.Ordinal);
         var links = new Dictionary<string, string>(StringComparer.Ordinal);
+        using var opened = new OpenDirectories(root);
         await using var reader = new TarReader(tarStream, leaveOpen: true);
         await using var hasher = new FileHasher();
         while (await reader.GetNextEntryAsync(copyData: false, cancellationToken) is { } entry)
@@ -43,18 +58,13 @@ internal static class SafeTarExtractor
                 throw Refuse(name, "appears twice");
             }
 
-            var target = Path.GetFullPath(Path.Combine(root, name));
-            if (!IsInside(root, target))
-            {
-                throw Refuse(name, "lies outside the artifact");
-            }
-
             if ((entry.Mode & (UnixFileMode.SetUser | UnixFileMode.SetGroup)) != 0)
             {
                 throw Refuse(name, "has the setuid or setgid bit");
             }
 
             var mode = entry.Mode & (UnixFileMode)0x1FF;
+            var leaf = Path.GetFileName(name);
             switch (entry.EntryType)
             {
                 case TarEntryType.Directory:
@@ -63,13 +73,11 @@ internal static class SafeTarExtractor
                         throw Refuse(name, "is a directory the manifest does not imply");
                     }
 
-                    CheckParents(root, target, name);
-                    Directory.CreateDirectory(target);
+                    _ = OnDisk(name, () => opened.Get(name));
                     continue;
                 case TarEntryType.RegularFile or TarEntryType.V7RegularFile:
                     CheckListedFile(name, entry, mode, expected);
-                    CheckParents(root, target, name);
-                    extracted[name] = await WriteFileAsync(entry, name, target, mode, hasher, cancellationToken);
+                    extracted[name] = await WriteFileAsync(entry, name, OnDisk(name, () => opened.Parent(name)), leaf, mode, hasher, cancellationToken);
                     continue;
                 case TarEntryType.SymbolicLink:
                     var link = entry.LinkName;
@@ -83,7 +91,6 @@ internal static class SafeTarExtractor
                         throw Refuse(name, $"is a symlink to '{link}', the manifest says '{listedLink.LinkTarget}'");
                     }
 
-                    CheckParents(root, target, name);
                     links[name] = link;
                     foreach (var (from, to) in links)
                     {
@@ -94,8 +101,7 @@ internal static class SafeTarExtractor
                         }
                     }
 
-                    Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-                    File.CreateSymbolicLink(target, link);
+                    OnDisk(name, () => opened.Parent(name).CreateSymlink(leaf, link));
                     extracted[name] = new Extracted(name, null, 0, (UnixFileMode)0x1FF, link);
                     continue;
                 case TarEntryType.HardLink:
@@ -152,15 +158,14 @@ internal static class SafeTarExtractor
         }
     }
 
-    private static async Task<Extracted> WriteFileAsync(TarEntry entry, string name, string target, UnixFileMode mode, FileHasher hasher, CancellationToken cancellationToken)
+    private static async Task<Extracted> WriteFileAsync(TarEntry entry, string name, DirectoryHandle parent, string leaf, UnixFileMode mode, FileHasher hasher, CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
         long size = 0;
 
-        // CreateNew is O_CREAT|O_EXCL: it fails on any existing name, a symlink included, and never follows one.
+        // O_CREAT|O_EXCL|O_NOFOLLOW relative to the parent's handle: it fails on any existing name, a symlink included.
         // Plain writes: this runs on the fetch's own pipeline stage, and Linux has no asynchronous file I/O that .NET
-        // uses, so FileOptions.Asynchronous would only hand every 64 KiB write to the thread pool.
-        await using (var file = new FileStream(target, FileMode.CreateNew, FileAccess.Write, FileShare.None, 0, FileOptions.None))
+        // uses, so asynchronous writes would only hand every 64 KiB write to the thread pool.
+        await using (var file = OnDisk(name, () => parent.CreateFile(leaf, mode, bufferSize: 0)))
         {
             if (entry.DataStream is { } data)
             {
@@ -182,9 +187,63 @@ internal static class SafeTarExtractor
         }
 
         await hasher.EndFileAsync(name, cancellationToken);
-        File.SetUnixFileMode(target, mode);
         return new Extracted(name, null, size, mode, null);
     }
+
+    /// <summary>
+    /// The directories made so far, each opened once from its parent's handle (never through a link): an entry below
+    /// a symlink an earlier entry made, or below a file, is refused by the kernel and reported as the tar's fault.
+    /// </summary>
+    private sealed class OpenDirectories(DirectoryHandle root) : IDisposable
+    {
+        private readonly Dictionary<string, DirectoryHandle> handles = new(StringComparer.Ordinal);
+
+        public DirectoryHandle Parent(string name) => Get(Path.GetDirectoryName(name) ?? string.Empty);
+
+        public DirectoryHandle Get(string directory)
+        {
+            if (directory.Length == 0)
+            {
+                return root;
+            }
+
+            if (!handles.TryGetValue(directory, out var handle))
+            {
+                var parent = Parent(directory);
+                handle = parent.CreateDirectory(Path.GetFileName(directory));
+                handles[directory] = handle;
+            }
+
+            return handle;
+        }
+
+        public void Dispose()
+        {
+            foreach (var handle in handles.Values)
+            {
+                handle.Dispose();
+            }
+        }
+    }
+
+    /// <summary>A write the kernel refuses because a link or a file stands where the tar needs a directory, or the name exists: the tar's fault.</summary>
+    private static T OnDisk<T>(string name, Func<T> write)
+    {
+        try
+        {
+            return write();
+        }
+        catch (IOException e) when (e.HResult is Errno.ELOOP or Errno.ENOTDIR or Errno.EEXIST)
+        {
+            throw Refuse(name, e.HResult == Errno.ELOOP ? "would be written through a symlink" : $"cannot be made: {e.Message}");
+        }
+    }
+
+    private static void OnDisk(string name, Action write) => OnDisk(name, () =>
+    {
+        write();
+        return true;
+    });
 
     /// <summary>
     /// SHA-256 of the extracted files on a thread of its own, fed the chunks as they are written (at most 64 of
@@ -278,18 +337,6 @@ internal static class SafeTarExtractor
         AtomicFile.IsTempName(part) || part.EndsWith(".tmp", StringComparison.Ordinal) || part.Contains(".fetch-", StringComparison.Ordinal) ||
         part.Contains(".old-", StringComparison.Ordinal) || part == ".staging";
 
-    /// <summary>No entry may be written through a symlink that an earlier entry made.</summary>
-    private static void CheckParents(string root, string target, string name)
-    {
-        for (var dir = Path.GetDirectoryName(target); dir is not null && dir.Length > root.Length; dir = Path.GetDirectoryName(dir))
-        {
-            if (new DirectoryInfo(dir).LinkTarget is not null)
-            {
-                throw Refuse(name, "would be written through a symlink");
-            }
-        }
-    }
-
     private static IEnumerable<string> Parents(string path)
     {
         for (var i = path.IndexOf('/'); i > 0; i = path.IndexOf('/', i + 1))
@@ -297,8 +344,6 @@ internal static class SafeTarExtractor
             yield return path[..i];
         }
     }
-
-    private static bool IsInside(string root, string path) => path == root || path.StartsWith(root + "/", StringComparison.Ordinal);
 
     private static IntegrityException Refuse(string name, string why) =>
         new($"refusing tar entry '{name}': it {why}", name);

@@ -94,4 +94,25 @@ public sealed class SafeTarExtractorTests : IDisposable
         extracted["lib/libx.so.1.2"].Sha256.Should().Be(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData("lib"u8)));
         extracted["lib/libx.so.1.2"].Size.Should().Be(3);
     }
+
+    [Fact(Timeout = TestTimeouts.Quick)]
+    public async Task A_staging_dir_swapped_for_a_link_after_it_was_opened_gets_every_write_and_the_link_none()
+    {
+        var outside = dir.Combine("host-dir");
+        Directory.CreateDirectory(outside);
+        var staging = dir.Combine(".entry.fetch-1");
+        Directory.CreateDirectory(staging);
+        using var handle = Modulus.Core.Native.DirectoryHandle.Open(staging, string.Empty);
+
+        // Another writer of the cache renames the staging dir away and plants a link to a host dir at its name.
+        Directory.Move(staging, dir.Combine("moved"));
+        Directory.CreateSymbolicLink(staging, outside);
+        TarEntry[] entries = [File("lib/modules/nvidia.ko", "elf"), Link(TarEntryType.SymbolicLink, "lib/libx.so", "libx.so.1"), File("bin/tool", "#!", (UnixFileMode)0x1ED)];
+        await SafeTarExtractor.ExtractAsync(Tar(entries), handle, Listing(entries), CancellationToken.None);
+
+        Directory.EnumerateFileSystemEntries(outside).Should().BeEmpty();
+        System.IO.File.ReadAllText(dir.Combine("moved", "lib", "modules", "nvidia.ko")).Should().Be("elf");
+        System.IO.File.GetUnixFileMode(dir.Combine("moved", "bin", "tool")).Should().Be((UnixFileMode)0x1ED);
+        new FileInfo(dir.Combine("moved", "lib", "libx.so")).LinkTarget.Should().Be("libx.so.1");
+    }
 }
