@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Modulus.Core.Errors;
+using Modulus.Core.Native;
 using Modulus.Core.Pipes;
 using Modulus.Core.Processes;
 
@@ -9,6 +10,7 @@ namespace Modulus.DevBuilder.Recipes;
 /// <summary>
 /// Runs one build: picks the kernel headers and the recipe, builds into <c>&lt;out&gt;/.partial-&lt;job&gt;</c>
 /// and renames it to <c>&lt;out&gt;/&lt;job&gt;</c> only when everything succeeded; on failure nothing is left behind.
+/// Both are made, renamed and removed relative to a handle of the out dir, never through a link.
 /// </summary>
 internal sealed class Builder(IEnumerable<IBuildRecipe> recipes, KernelHeadersLocator headers, RecipeSteps steps, BuilderPaths paths, ILogger<Builder> logger)
 {
@@ -25,8 +27,14 @@ internal sealed class Builder(IEnumerable<IBuildRecipe> recipes, KernelHeadersLo
         var toolchain = KernelToolchain.For(kernel, KernelToolchain.MachineArch);
         var final = Path.Combine(paths.OutDir, spec.Job);
         var partial = CmdDir.PartialJobDir(paths.OutDir, spec.Job);
+        var partialName = Path.GetFileName(partial);
         var work = Path.Combine(paths.WorkDir, spec.Job);
-        if (Directory.Exists(final))
+
+        // The out dir lies in the host cache, which other pods may write: the job's directories are made, renamed and
+        // removed through a handle of it, never through a link (DirectoryHandle). What the recipe writes inside the
+        // fresh partial directory goes by path, within this container's mounts (docs/store.md).
+        using var outDir = DirectoryHandle.Open(Path.GetFullPath(paths.OutDir), string.Empty);
+        if (outDir.Contains(spec.Job))
         {
             throw new ModulusException($"job directory {final} exists already; every build needs a new job name", ExitCodes.InvalidInput);
         }
@@ -38,13 +46,14 @@ internal sealed class Builder(IEnumerable<IBuildRecipe> recipes, KernelHeadersLo
             (toolchain.Cross ? $", cross-compiling with {toolchain.Compiler} (ARCH={toolchain.MakeVariables[0][5..]} CROSS_COMPILE={toolchain.CrossCompile})" : string.Empty));
         try
         {
-            Directory.CreateDirectory(partial);
+            outDir.Delete(partialName); // an earlier attempt's, never followed if it is a link
+            outDir.CreateDirectory(partialName).Dispose();
             Directory.CreateDirectory(work);
             var context = new BuildContext(spec, kernel, work, partial, onOutput, say) { Toolchain = toolchain };
             await recipe.BuildAsync(context, cancellationToken);
             var (before, after) = await steps.StripModulesAsync(context, cancellationToken);
             var signer = await steps.SignModulesAsync(context, cancellationToken);
-            Directory.Move(partial, final);
+            outDir.Rename(partialName, spec.Job);
             say($"built {spec.Job} in {stopwatch.Elapsed.TotalSeconds:F1} s");
             var provenance = new BuildProvenance
             {
@@ -62,19 +71,16 @@ internal sealed class Builder(IEnumerable<IBuildRecipe> recipes, KernelHeadersLo
         }
         finally
         {
-            TryDelete(partial);
-            TryDelete(work);
+            TryDelete(() => outDir.Delete(partialName), partial);
+            TryDelete(() => { if (Directory.Exists(work)) { Directory.Delete(work, recursive: true); } }, work);
         }
     }
 
-    private void TryDelete(string dir)
+    private void TryDelete(Action delete, string dir)
     {
         try
         {
-            if (Directory.Exists(dir))
-            {
-                Directory.Delete(dir, recursive: true);
-            }
+            delete();
         }
         catch (IOException e)
         {

@@ -38,7 +38,10 @@ internal sealed class HostCache(string root)
         Core.Native.Beneath.Delete(System.IO.Path.GetFullPath(Root), relative);
     }
 
-    public string EntryPath(ArtifactKey key) => Path.Combine(Root, key.GardenlinuxVersion, key.KernelRelease, key.ArtifactName);
+    public string EntryPath(ArtifactKey key) => Path.Combine(Root, EntryRelative(key));
+
+    /// <summary><c>&lt;gl&gt;/&lt;kernel&gt;/&lt;artifact&gt;</c>: where the entry of <paramref name="key"/> lies below the root.</summary>
+    public static string EntryRelative(ArtifactKey key) => Path.Combine(key.GardenlinuxVersion, key.KernelRelease, key.ArtifactName);
 
     /// <summary>
     /// Every entry directory (three levels below the root, outside <c>.staging</c>, <c>build</c> and other dot

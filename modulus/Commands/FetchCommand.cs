@@ -29,12 +29,22 @@ internal static class FetchCommand
             async (loggers, token) =>
             {
                 var key = keyOptions.BindKey(parsed);
-                var destination = Path.GetFullPath(InputValidator.Directory(parsed.GetValue(to), "--to"));
+                var destination = Path.TrimEndingDirectorySeparator(Path.GetFullPath(InputValidator.Directory(parsed.GetValue(to), "--to")));
+                if (Path.GetDirectoryName(destination) is not { } root)
+                {
+                    throw new InvalidInputException($"--to '{destination}' is not valid: expected a directory to make or replace, not the root");
+                }
+
+                while (!Directory.Exists(root))
+                {
+                    root = Path.GetDirectoryName(root)!; // the nearest existing one is the root; the fetch makes the rest, and removes it on failure
+                }
+
                 using var artifactStore = store.Open(parsed, loggers)!;
                 var fetcher = new Fetcher(artifactStore, loggers.CreateLogger<Fetcher>());
                 var manifest = await fetcher.TryReadManifestAsync(key, token)
                     ?? throw await new StoreCatalog(artifactStore, fetcher, loggers.CreateLogger<StoreCatalog>()).NotInStoreAsync(key, token);
-                await fetcher.FetchAsync(manifest, destination, token);
+                await fetcher.FetchAsync(manifest, root, Path.GetRelativePath(root, destination), token);
                 await Console.Out.WriteLineAsync($"fetched {key} into {Path.GetFullPath(destination)} ({manifest.Files.Count} files, verified)");
                 return ExitCodes.Success;
             },

@@ -2,6 +2,7 @@ using Modulus.Cache;
 using Microsoft.Extensions.Logging;
 using Modulus.Core.Artifacts;
 using Modulus.Core.Errors;
+using Modulus.Core.Native;
 
 namespace Modulus.Compile;
 
@@ -9,6 +10,7 @@ namespace Modulus.Compile;
 /// Turns a finished build directory into a cache entry: moves it to <c>&lt;cache&gt;/.staging/</c>, checks the
 /// modules were built for the right kernel, writes manifest.json, and renames the whole into
 /// <c>&lt;cache&gt;/&lt;gl&gt;/&lt;kernel&gt;/&lt;artifact&gt;/</c>. Readers see either the old entry or the new one, never half of one.
+/// Every move and write is made relative to directory handles (<see cref="DirectoryHandle"/>), never through a link.
 /// </summary>
 internal sealed class ArtifactWriter(ILogger<ArtifactWriter> logger)
 {
@@ -16,18 +18,33 @@ internal sealed class ArtifactWriter(ILogger<ArtifactWriter> logger)
         string cacheDir, string buildDir, ArtifactKey key, DriverKind driverKind, BuildInfo build, CancellationToken cancellationToken)
     {
         var cache = new HostCache(cacheDir);
-        var staging = Path.Combine(cache.Staging, $"{key.ArtifactName}-{Guid.NewGuid():N}");
-        var planted = cache.LinksOnTheWayTo(staging).Concat(cache.LinksOnTheWayTo(cache.EntryPath(key))).ToList();
+        var root = Path.GetFullPath(cacheDir);
+        var built = Path.GetRelativePath(root, Path.GetFullPath(buildDir));
+        var belowCache = built != "." && !built.StartsWith("..", StringComparison.Ordinal) && !Path.IsPathRooted(built);
+
+        var stagingName = $"{key.ArtifactName}-{Guid.NewGuid():N}";
+        var planted = cache.LinksOnTheWayTo(Path.Combine(cache.Staging, stagingName)).Concat(cache.LinksOnTheWayTo(cache.EntryPath(key))).ToList();
         if (planted.Count > 0)
         {
             throw new ModulusException($"{planted[0].Path} is a symbolic link (to {planted[0].Target}), which Modulus did not make and does not follow: remove it from the cache {cacheDir} and compile again");
         }
 
-        Directory.CreateDirectory(cache.Staging);
-        Directory.Move(buildDir, staging);
+        // From here on every move and write goes through directory handles (no link followed, no path looked up again):
+        // the cache is a hostPath that other pods may write.
+        using var stagingParent = DirectoryHandle.Open(root, HostCache.StagingName);
+        // dev-builder's <cache>/build/<job> is reached from the cache root, no link followed; a build directory elsewhere
+        // (the caller's own choice) from its parent as given.
+        using (var buildParent = belowCache
+                   ? DirectoryHandle.Open(root, Path.GetDirectoryName(built) ?? string.Empty)
+                   : DirectoryHandle.Open(Path.GetDirectoryName(Path.GetFullPath(buildDir))!, string.Empty))
+        {
+            buildParent.MoveTo(Path.GetFileName(Path.GetFullPath(buildDir)), stagingParent, stagingName);
+        }
+
         try
         {
-            var modules = ArtifactScanner.ScanModules(staging, key.KernelRelease);
+            using var staging = stagingParent.OpenDirectory(stagingName);
+            var modules = ArtifactScanner.ScanModules(staging.Here, key.KernelRelease);
             if (modules.Count == 0)
             {
                 throw new ModulusException($"the build of {key} produced no kernel modules in lib/modules/{key.KernelRelease}/");
@@ -39,7 +56,7 @@ internal sealed class ArtifactWriter(ILogger<ArtifactWriter> logger)
                 throw new ModulusException($"module {foreign.Name} was built for '{foreign.Vermagic.Split(' ')[0]}', not for kernel {key.KernelRelease} (vermagic '{foreign.Vermagic}'); the dev container's headers do not match");
             }
 
-            var files = await ArtifactScanner.ScanFilesAsync(staging, cancellationToken);
+            var files = await ArtifactScanner.ScanFilesAsync(staging.Here, cancellationToken);
             if (ArtifactLinks.FindProblem(files) is { } link)
             {
                 throw new ModulusException(
@@ -59,45 +76,51 @@ internal sealed class ArtifactWriter(ILogger<ArtifactWriter> logger)
             };
             await ManifestFile.WriteAsync(staging, manifest, cancellationToken);
 
+            using var entryParent = DirectoryHandle.Open(root, Path.Combine(key.GardenlinuxVersion, key.KernelRelease));
+            Replace(stagingParent, stagingName, entryParent, key.ArtifactName);
             var final = cache.EntryPath(key);
-            Replace(cache, staging, final);
             logger.LogInformation("Wrote {Artifact} to {Directory}: {Files} files, {Modules} modules", key.ArtifactName, final, manifest.Files.Count, modules.Count);
             return (final, manifest);
         }
         catch
         {
-            TryDelete(cache, staging);
+            TryDelete(stagingParent, stagingName);
             throw;
         }
     }
 
-    /// <summary>Renames <paramref name="staging"/> to <paramref name="final"/>, moving an older entry aside first.</summary>
-    private void Replace(HostCache cache, string staging, string final)
+    /// <summary>
+    /// Puts the staged entry in place of <paramref name="name"/>: one <c>renameat2(RENAME_EXCHANGE)</c> when an older
+    /// entry exists (readers see the old one or the new one, never none), else a rename; the older entry is removed.
+    /// </summary>
+    private void Replace(DirectoryHandle stagingParent, string staging, DirectoryHandle entryParent, string name)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(final)!);
-        string? old = null;
-        if (Directory.Exists(final))
+        if (!entryParent.Contains(name))
         {
-            old = staging + ".old";
-            Directory.Move(final, old);
+            stagingParent.MoveTo(staging, entryParent, name);
+            return;
         }
 
-        Directory.Move(staging, final);
-        if (old is not null)
+        if (!stagingParent.TryExchange(staging, entryParent, name))
         {
-            TryDelete(cache, old);
+            var old = staging + ".old";
+            entryParent.MoveTo(name, stagingParent, old);
+            stagingParent.MoveTo(staging, entryParent, name);
+            staging = old;
         }
+
+        TryDelete(stagingParent, staging); // the older entry now
     }
 
-    private void TryDelete(HostCache cache, string dir)
+    private void TryDelete(DirectoryHandle parent, string name)
     {
         try
         {
-            cache.Delete(dir);
+            parent.Delete(name);
         }
         catch (IOException e)
         {
-            logger.LogWarning("Could not remove {Dir}: {Error}", dir, e.Message);
+            logger.LogWarning("Could not remove {Dir}: {Error}", Path.Combine(parent.Path, name), e.Message);
         }
     }
 }

@@ -77,49 +77,83 @@ internal sealed class Fetcher(IArtifactStore store, ILogger logger)
         return null;
     }
 
-    /// <summary>Fetches the artifact described by <paramref name="manifest"/> into <paramref name="destination"/>.</summary>
-    public async Task FetchAsync(Manifest manifest, string destination, CancellationToken cancellationToken)
+    /// <summary>
+    /// Fetches the artifact described by <paramref name="manifest"/> into <paramref name="relative"/> below
+    /// <paramref name="root"/> (the cache root, or the parent of <c>fetch --to</c>; the operator's choice, so it may be
+    /// a link). Everything below the root is written through directory handles that never follow a link
+    /// (<see cref="DirectoryHandle"/>): the staging directory is made beside the destination, filled, and swapped in.
+    /// </summary>
+    public async Task FetchAsync(Manifest manifest, string root, string relative, CancellationToken cancellationToken)
     {
-        destination = Path.GetFullPath(destination.TrimEnd('/'));
-        var parent = Path.GetDirectoryName(destination)!;
-        var createdParent = !Directory.Exists(parent);
-        Directory.CreateDirectory(parent);
-        RemoveStaleStaging(parent, Path.GetFileName(destination));
-        var staging = Path.Combine(parent, $".{Path.GetFileName(destination)}.fetch-{Environment.ProcessId}-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(staging);
+        root = Path.GetFullPath(root);
+        relative = relative.Trim('/');
+        var name = Path.GetFileName(relative);
+        var parentRelative = Path.GetDirectoryName(relative) ?? string.Empty;
+        var made = OutermostMissing(root, parentRelative);
+        using var parent = DirectoryHandle.Open(root, parentRelative);
+        RemoveStaleStaging(parent, name);
+        var staging = $".{name}.fetch-{Environment.ProcessId}-{Guid.NewGuid():N}";
         try
         {
-            await ExtractVerifiedAsync(manifest, staging, cancellationToken);
-            await ManifestFile.WriteAsync(staging, manifest, cancellationToken);
-            Swap(staging, destination);
-            logger.LogInformation("Fetched {Artifact} from {Store} into {Destination}", manifest.Key.ArtifactName, store.Location, destination);
-        }
-        catch when (createdParent)
-        {
-            // Leave nothing behind, not even the parent this fetch made.
-            Directory.Delete(staging, recursive: true);
-            if (!Directory.EnumerateFileSystemEntries(parent).Any())
+            using (var directory = parent.CreateDirectory(staging))
             {
-                Directory.Delete(parent);
+                await ExtractVerifiedAsync(manifest, directory, cancellationToken);
+                await ManifestFile.WriteAsync(directory, manifest, cancellationToken);
+            }
+
+            Swap(parent, staging, name);
+            logger.LogInformation("Fetched {Artifact} from {Store} into {Destination}", manifest.Key.ArtifactName, store.Location, Path.Combine(root, relative));
+        }
+        catch when (made is not null)
+        {
+            // Leave nothing behind, not even the parents this fetch made (innermost first, each only while empty).
+            parent.Delete(staging);
+            for (var dir = parentRelative; dir.Length >= made.Length; dir = Path.GetDirectoryName(dir) ?? string.Empty)
+            {
+                using var above = DirectoryHandle.Open(root, Path.GetDirectoryName(dir) ?? string.Empty);
+                if (!above.RemoveIfEmpty(Path.GetFileName(dir)))
+                {
+                    break;
+                }
             }
 
             throw;
         }
         finally
         {
-            if (Directory.Exists(staging))
-            {
-                Directory.Delete(staging, recursive: true);
-            }
+            parent.Delete(staging); // gone already (swapped in) is no error
         }
     }
 
-    /// <summary>Streams the blob into <paramref name="directory"/> (empty), checking its hash, size and every file.</summary>
+    /// <summary>The outermost directory of <paramref name="relative"/> below <paramref name="root"/> that does not exist yet; null when all do.</summary>
+    private static string? OutermostMissing(string root, string relative)
+    {
+        var parts = relative.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        for (var i = 1; i <= parts.Length; i++)
+        {
+            var path = string.Join('/', parts[..i]);
+            if (!Path.Exists(Path.Combine(root, path)))
+            {
+                return path;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Streams the blob into the empty directory <paramref name="directory"/> (opened here; see the overload).</summary>
     public async Task ExtractVerifiedAsync(Manifest manifest, string directory, CancellationToken cancellationToken)
+    {
+        using var handle = DirectoryHandle.Open(Path.GetFullPath(directory), string.Empty);
+        await ExtractVerifiedAsync(manifest, handle, cancellationToken);
+    }
+
+    /// <summary>Streams the blob into <paramref name="directory"/> (empty), checking its hash, size and every file.</summary>
+    public async Task ExtractVerifiedAsync(Manifest manifest, DirectoryHandle directory, CancellationToken cancellationToken)
     {
         var blob = manifest.Blob ?? throw new IntegrityException($"the manifest of {manifest.Key} names no blob; it was never published completely");
         var needed = manifest.Files.Sum(f => f.Size) + SafeTarExtractor.MaxManifestBytes / 16;
-        if (new DriveInfo(Path.GetFullPath(directory)).AvailableFreeSpace is var free && free < needed)
+        if (directory.AvailableFreeSpace is var free && free < needed)
         {
             throw DiskFull(manifest, directory, needed, free);
         }
@@ -141,7 +175,7 @@ internal sealed class Fetcher(IArtifactStore store, ILogger logger)
         }
         catch (IOException e) when (e.HResult is Errno.ENOSPC or Errno.EDQUOT)
         {
-            throw DiskFull(manifest, directory, manifest.Files.Sum(f => f.Size), new DriveInfo(Path.GetFullPath(directory)).AvailableFreeSpace);
+            throw DiskFull(manifest, directory, manifest.Files.Sum(f => f.Size), directory.AvailableFreeSpace);
         }
         catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException or IntegrityException or IOException or ZstdSharp.ZstdException)
         {
@@ -206,8 +240,8 @@ internal sealed class Fetcher(IArtifactStore store, ILogger logger)
         }
     }
 
-    private static ModulusException DiskFull(Manifest manifest, string directory, long needed, long free) => new(
-        $"no space left for {manifest.Key.ArtifactName} in {Path.GetDirectoryName(Path.GetFullPath(directory))}: it needs {needed / 1048576.0:F1} MiB, " +
+    private static ModulusException DiskFull(Manifest manifest, DirectoryHandle directory, long needed, long free) => new(
+        $"no space left for {manifest.Key.ArtifactName} in {Path.GetDirectoryName(directory.Path)}: it needs {needed / 1048576.0:F1} MiB, " +
         $"{free / 1048576.0:F1} MiB are free. Free space there (old cache entries: modulus status lists them) or use another --cache-dir/--to; nothing was changed.");
 
     private static void CheckAgainstManifest(Manifest manifest, IReadOnlyDictionary<string, SafeTarExtractor.Extracted> extracted)
@@ -235,42 +269,42 @@ internal sealed class Fetcher(IArtifactStore store, ILogger logger)
     }
 
     /// <summary>
-    /// Puts <paramref name="staging"/> in place of <paramref name="destination"/>: one <c>renameat2(RENAME_EXCHANGE)</c>
-    /// when it exists, so a reader sees the old tree or the new one and never nothing; a plain rename otherwise.
-    /// Kernels or filesystems without RENAME_EXCHANGE get the two renames, old one aside first.
+    /// Puts <paramref name="staging"/> in place of <paramref name="name"/>, both in <paramref name="parent"/>: one
+    /// <c>renameat2(RENAME_EXCHANGE)</c> when the destination exists, so a reader sees the old tree or the new one and
+    /// never nothing; a plain rename otherwise. Kernels or filesystems without RENAME_EXCHANGE get two renames, the
+    /// old tree aside first. Whatever stood at the name (a planted link included) is removed as itself, never followed.
     /// </summary>
-    private static void Swap(string staging, string destination)
+    private static void Swap(DirectoryHandle parent, string staging, string name)
     {
-        if (!Directory.Exists(destination))
+        if (!parent.Contains(name))
         {
-            Directory.Move(staging, destination);
+            parent.Rename(staging, name);
             return;
         }
 
-        if (AtomicFile.TryExchange(staging, destination))
+        if (parent.TryExchange(staging, name))
         {
-            Directory.Delete(staging, recursive: true); // now the old tree
+            parent.Delete(staging); // now the old tree
             return;
         }
 
-        var old = Path.Combine(Path.GetDirectoryName(destination)!, $".{Path.GetFileName(destination)}.old-{Environment.ProcessId}-{Guid.NewGuid():N}");
-        Directory.Move(destination, old);
-        Directory.Move(staging, destination);
-        Directory.Delete(old, recursive: true);
+        var old = $".{name}.old-{Environment.ProcessId}-{Guid.NewGuid():N}";
+        parent.Rename(name, old);
+        parent.Rename(staging, name);
+        parent.Delete(old);
     }
 
     /// <summary>Staging and aside dirs of earlier fetches to this destination whose process is gone (killed mid-fetch).</summary>
-    private void RemoveStaleStaging(string parent, string name)
+    private void RemoveStaleStaging(DirectoryHandle parent, string name)
     {
-        foreach (var dir in Directory.EnumerateDirectories(parent, $".{name}.*"))
+        foreach (var leftover in parent.Names().Where(n => n.StartsWith($".{name}.", StringComparison.Ordinal)))
         {
-            var rest = Path.GetFileName(dir)[(name.Length + 2)..];
-            var parts = rest.Split('-');
+            var parts = leftover[(name.Length + 2)..].Split('-');
             if (parts.Length >= 3 && parts[0] is "fetch" or "old" && int.TryParse(parts[1], System.Globalization.CultureInfo.InvariantCulture, out var pid)
                 && pid != Environment.ProcessId && !Directory.Exists($"/proc/{pid}"))
             {
-                logger.LogInformation("Removing {Dir}, left by an interrupted fetch (process {Pid} is gone)", dir, pid);
-                Directory.Delete(dir, recursive: true);
+                logger.LogInformation("Removing {Dir}, left by an interrupted fetch (process {Pid} is gone)", Path.Combine(parent.Path, leftover), pid);
+                parent.Delete(leftover);
             }
         }
     }

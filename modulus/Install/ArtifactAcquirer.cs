@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Modulus.Cache;
 using Modulus.Core.Artifacts;
 using Modulus.Core.Errors;
 using Modulus.Distribution;
@@ -70,7 +71,7 @@ internal sealed class ArtifactAcquirer(IArtifactStore? store, IArtifactCompiler?
         var fetcher = store is null ? null : new Fetcher(store, logger);
         if (fetcher is not null && await fetcher.TryReadManifestAsync(key, cancellationToken) is { } published)
         {
-            await run.DoAsync($"fetch {key.ArtifactName} from {store!.Location} into {entry}", () => fetcher.FetchAsync(published, entry, cancellationToken));
+            await run.DoAsync($"fetch {key.ArtifactName} from {store!.Location} into {entry}", () => fetcher.FetchAsync(published, run.Cache.Root, HostCache.EntryRelative(key), cancellationToken));
             if (run.DryRun)
             {
                 return published;

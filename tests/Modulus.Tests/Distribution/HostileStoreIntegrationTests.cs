@@ -51,7 +51,7 @@ public sealed class HostileStoreIntegrationTests(S3rverServer s3, CompiledNvidia
         removed.Select(r => r.Key).Should().NotContain(blob1);
         var manifest = await new Fetcher(files, NullLogger.Instance).ReadManifestAsync(ManifestKey, CancellationToken.None);
         manifest.Blob!.Key.Should().Be(blob1);
-        await new Fetcher(files, NullLogger.Instance).FetchAsync(manifest, dir.Combine("fetched"), CancellationToken.None);
+        await new Fetcher(files, NullLogger.Instance).FetchAsync(manifest, dir.Path, "fetched", CancellationToken.None);
         File.Exists(dir.Combine("fetched", "manifest.json")).Should().BeTrue();
     }
 
