@@ -6,14 +6,14 @@ namespace Modulus.Core.Artifacts;
 /// <summary>Reads and writes manifest.json (indented JSON, written to a temp name, flushed and renamed).</summary>
 public static class ManifestFile
 {
-    public static byte[] Serialize(Manifest manifest) => JsonSerializer.SerializeToUtf8Bytes(manifest, ProtocolJson.Indented);
+    public static byte[] Serialize(Manifest manifest) => ProtocolJson.ToIndentedUtf8(manifest);
 
     public static Manifest Parse(ReadOnlySpan<byte> json, string source)
     {
         Manifest? manifest;
         try
         {
-            manifest = JsonSerializer.Deserialize<Manifest>(json, ProtocolJson.Options);
+            manifest = JsonSerializer.Deserialize(json, ProtocolJson.Info<Manifest>(ProtocolJson.Options));
         }
         catch (JsonException e)
         {

@@ -50,7 +50,7 @@ public sealed record ManifestSignature(int SchemaVersion, string Algorithm, stri
 
     public static string IdOf(ECDsa key) => Convert.ToHexStringLower(SHA256.HashData(key.ExportSubjectPublicKeyInfo()))[..16];
 
-    public byte[] Serialize() => JsonSerializer.SerializeToUtf8Bytes(this, ProtocolJson.Indented);
+    public byte[] Serialize() => ProtocolJson.ToIndentedUtf8(this);
 
     /// <summary>The most a signature file may hold; one is about 300 bytes.</summary>
     public const int MaxBytes = 64 << 10;
@@ -60,7 +60,7 @@ public sealed record ManifestSignature(int SchemaVersion, string Algorithm, stri
         ManifestSignature? signature;
         try
         {
-            signature = JsonSerializer.Deserialize<ManifestSignature>(json, ProtocolJson.Options);
+            signature = JsonSerializer.Deserialize(json, ProtocolJson.Info<ManifestSignature>(ProtocolJson.Options));
         }
         catch (JsonException e)
         {

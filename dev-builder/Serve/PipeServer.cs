@@ -212,7 +212,7 @@ internal sealed partial class PipeServer(ServeOptions options, Builder builder, 
             HeartbeatIntervalSeconds = options.HeartbeatInterval.TotalSeconds,
             StartedAt = DateTimeOffset.UtcNow,
         };
-        await AtomicFile.WriteAllBytesAsync(cmd.ReadyFile, JsonSerializer.SerializeToUtf8Bytes(ready, ProtocolJson.Indented), cancellationToken);
+        await AtomicFile.WriteAllBytesAsync(cmd.ReadyFile, ProtocolJson.ToIndentedUtf8(ready), cancellationToken);
         logger.LogInformation("dev-builder {Version} serves {CmdDir}; kernels: {Kernels}; compiler: {Compiler}",
             Version, cmd.Path, string.Join(", ", ready.Kernels.Select(k => k.Release)), ready.Compiler);
     }

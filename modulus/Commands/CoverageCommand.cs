@@ -47,7 +47,7 @@ internal static class CoverageCommand
                 var rows = Coverage.Compute(nodes, held, name, wanted, type);
                 if (parsed.GetValue(json))
                 {
-                    await Console.Out.WriteLineAsync(JsonSerializer.Serialize(rows, ProtocolJson.Indented));
+                    await Console.Out.WriteLineAsync(JsonSerializer.Serialize(rows, CommandJson.Info<IReadOnlyList<CoverageRow>>(CommandJson.Indented)));
                 }
                 else
                 {

@@ -38,7 +38,7 @@ internal static class ListCommand
                 var broken = entries.Where(e => e.Manifest is null).Select(e => new BrokenRow(e.ManifestKey, e.Problem ?? "cannot be read")).ToList();
                 if (parsed.GetValue(json))
                 {
-                    await Console.Out.WriteLineAsync(JsonSerializer.Serialize<IEnumerable<object>>([.. rows, .. broken], ProtocolJson.Indented));
+                    await Console.Out.WriteLineAsync(JsonSerializer.Serialize<object[]>([.. rows, .. broken], CommandJson.Info<object[]>(CommandJson.Indented)));
                 }
                 else
                 {
@@ -79,8 +79,8 @@ internal static class ListCommand
         }
     }
 
-    private sealed record ListRow(string GardenlinuxVersion, string KernelRelease, string Driver, string Version, string ModuleType, string Arch, long Size, DateTimeOffset CreatedAt, string Manifest, string? Signer,
+    internal sealed record ListRow(string GardenlinuxVersion, string KernelRelease, string Driver, string Version, string ModuleType, string Arch, long Size, DateTimeOffset CreatedAt, string Manifest, string? Signer,
         string? BlobSha256, string? Compression, BuildInfo Build);
 
-    private sealed record BrokenRow(string Manifest, string Error);
+    internal sealed record BrokenRow(string Manifest, string Error);
 }

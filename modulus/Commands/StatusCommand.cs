@@ -28,7 +28,7 @@ internal static class StatusCommand
                 var status = await NodeStatus.ReadAsync(new SysfsKernelModules(settings.HostRoot), settings, parsed.GetValue(verify), token, parsed.GetValue(nodeName));
                 if (parsed.GetValue(json))
                 {
-                    await Console.Out.WriteLineAsync(JsonSerializer.Serialize(status, ProtocolJson.Indented));
+                    await Console.Out.WriteLineAsync(JsonSerializer.Serialize(status, InstallJson.Info<NodeStatus>(InstallJson.Indented)));
                 }
                 else
                 {

@@ -186,7 +186,7 @@ internal sealed class DevBuilderClient : IDisposable
             {
                 try
                 {
-                    var ready = JsonSerializer.Deserialize<ReadyInfo>(await File.ReadAllTextAsync(cmd.ReadyFile, cancellationToken), ProtocolJson.Options);
+                    var ready = JsonSerializer.Deserialize(await File.ReadAllTextAsync(cmd.ReadyFile, cancellationToken), ProtocolJson.Info<ReadyInfo>(ProtocolJson.Options));
                     if (ready is { V: Protocol.Version })
                     {
                         return ready;

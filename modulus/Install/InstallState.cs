@@ -20,7 +20,7 @@ internal sealed record InstallState(string Artifact, bool Succeeded, string Mess
     public static void Write(string cacheDir, InstallState state)
     {
         // Through a handle of the cache dir: a link planted in the cache (it is a hostPath) cannot redirect the write.
-        AtomicFile.WriteBeneath(Path.GetFullPath(cacheDir), HostCache.LastInstallName, JsonSerializer.SerializeToUtf8Bytes(state, ProtocolJson.Indented));
+        AtomicFile.WriteBeneath(Path.GetFullPath(cacheDir), HostCache.LastInstallName, JsonSerializer.SerializeToUtf8Bytes(state, InstallJson.Info<InstallState>(InstallJson.Indented)));
     }
 
     public static InstallState? Read(string cacheDir)
@@ -28,7 +28,7 @@ internal sealed record InstallState(string Artifact, bool Succeeded, string Mess
         var path = new HostCache(cacheDir).LastInstall;
         try
         {
-            return File.Exists(path) ? JsonSerializer.Deserialize<InstallState>(File.ReadAllBytes(path), ProtocolJson.Options) : null;
+            return File.Exists(path) ? JsonSerializer.Deserialize(File.ReadAllBytes(path), InstallJson.Info<InstallState>(InstallJson.Options)) : null;
         }
         catch (JsonException)
         {
