@@ -9,7 +9,8 @@ namespace Modulus.Core.Logging;
 /// <summary>
 /// Serilog behind Microsoft.Extensions.Logging, always on stderr (stdout is for command results):
 /// human-readable text on a terminal, compact JSON lines (CLEF, <see cref="ClefFormatter"/>) otherwise. <c>MODULUS_LOG_FORMAT</c> (text|json) and
-/// <c>MODULUS_LOG_LEVEL</c> (debug|information|warning|error) override; <c>MODULUS_Serilog__*</c> reaches Serilog's own settings.
+/// <c>MODULUS_LOG_LEVEL</c> (debug|information|warning|error) override. Configured in code only: Serilog's
+/// configuration reader binds sinks by reflection, which a NativeAOT binary cannot do.
 /// </summary>
 public static class ModulusLogging
 {
@@ -31,8 +32,7 @@ public static class ModulusLogging
         var config = new LoggerConfiguration()
             .MinimumLevel.Is(level)
             .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)
-            .Enrich.FromLogContext()
-            .ReadFrom.Configuration(configuration);
+            .Enrich.FromLogContext();
         config = json
             ? config.WriteTo.Console(new ClefFormatter(), standardErrorFromLevel: LogEventLevel.Verbose)
             : config.WriteTo.Console(

@@ -7,7 +7,7 @@ namespace Modulus.Kubernetes;
 internal sealed partial class KubernetesClient
 {
     public Task SetUnschedulableAsync(string node, bool unschedulable, CancellationToken cancellationToken) =>
-        CallAsync(token => api.CoreV1.PatchNodeAsync(new V1Patch(new V1Node { Spec = new V1NodeSpec { Unschedulable = unschedulable } }, V1Patch.PatchType.MergePatch), node, cancellationToken: token),
+        CallAsync(token => api.CoreV1.PatchNodeAsync(new V1Patch(KubernetesJson.Serialize(new V1Node { Spec = new V1NodeSpec { Unschedulable = unschedulable } }), V1Patch.PatchType.MergePatch), node, cancellationToken: token),
             $"{(unschedulable ? "cordon" : "uncordon")} node {node}", cancellationToken);
 
     public async Task<IReadOnlyList<NodePod>> ListPodsAsync(string node, CancellationToken cancellationToken)

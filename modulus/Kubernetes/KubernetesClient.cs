@@ -74,7 +74,7 @@ internal sealed partial class KubernetesClient : INodeApi, IUpgradeApi, IDisposa
     public Task PatchNodeConditionAsync(string node, NodeConditionUpdate condition, CancellationToken cancellationToken)
     {
         var now = DateTime.UtcNow;
-        var patch = new V1Node
+        var patch = KubernetesJson.Serialize(new V1Node
         {
             Status = new V1NodeStatus
             {
@@ -87,7 +87,7 @@ internal sealed partial class KubernetesClient : INodeApi, IUpgradeApi, IDisposa
                     },
                 ],
             },
-        };
+        }); // a string: the AOT-safe client sends a patch body only as JSON text
         return CallAsync(token => api.CoreV1.PatchNodeStatusAsync(new V1Patch(patch, V1Patch.PatchType.StrategicMergePatch), node, cancellationToken: token),
             $"set the {condition.Type} condition of node {node}", cancellationToken);
     }

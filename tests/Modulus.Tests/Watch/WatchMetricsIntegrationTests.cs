@@ -67,6 +67,8 @@ public sealed class WatchMetricsIntegrationTests : IAsyncLifetime
             (await warm.GetAsync(new Uri("/metrics", UriKind.Relative))).Dispose(); // the answering path is loaded before the baseline
         }
 
+        await api.WaitUntilAsync(() => api.Conditions.ContainsKey("NvidiaDriverReady"), TestTimeouts.QuickSpan); // and so is the API path
+
         var before = Rss(watch.Id, "VmRSS:");
 
         // Clients that connect and send the start of a request, then nothing (the red team's slow clients).
