@@ -17,8 +17,8 @@ MODULUS_IMAGE ?= localhost/modulus:dev
 help:
 	@echo "make demo     the whole job: compile a stand-in NVIDIA driver, publish it to .cache/demo/store, install it into a real kernel (QEMU), status"
 	@echo "make test     install prerequisites and run every test"
-	@echo "make payload  self-contained dev-builder tarball for the dev container (artifacts/dev-builder.tar.gz)"
-	@echo "make publish  self-contained modulus with the payload beside it (artifacts/modulus/), as the image carries it"
+	@echo "make payload  native dev-builder tarball for the dev container (artifacts/dev-builder.tar.gz)"
+	@echo "make publish  native modulus with the payload beside it (artifacts/modulus/), as the image carries it"
 	@echo "make bench    Modulus beside tar|gzip|aws, pigz, sha256sum and openssl on a ~350 MB artifact (docs/performance.md)"
 	@echo "make image    modulus/Dockerfile for linux/amd64 and linux/arm64 (buildah, one manifest list $(MODULUS_IMAGE), artifacts/modulus-image.oci.tar), with each platform's size"
 	@echo "make compiler-pod  the chart's compiler pod under podman with the kmodbuild stand-in (KMODBUILD_IMAGE, DRIVER_RUN, DRIVER_VERSION, GARDENLINUX_VERSION, STORE, VALUES, ARCH, DEBUG)"
@@ -69,31 +69,32 @@ demo: prereqs build vm-modulus
 	@echo "status:    $$(grep -a 'ready:' $(DEMO)/vm/serial.log | sed 's/^ *ready: *//' | tr -d '\r')"
 	@grep -q 'MODULUS-VM: status exit=0' $(DEMO)/vm/serial.log
 
-# The self-contained modulus that the VM tests boot with (tests/vm), dev-builder beside it (compile --local-builder
+# The native modulus that the VM tests boot with (tests/vm), dev-builder beside it (compile --local-builder
 # in the trixie build root, tests/vm/compile-in-trixie.sh), and the arm64 modulus for the arm64 VM. Each modulus is the
 # image's when the image was built from these sources (the same dotnet publish; CI builds the image first), else
-# published here (so is the arm64 one when the image holds only this machine's platform, as image-current builds it); a published arm64 one is not ReadyToRun: crossgen for arm64 takes minutes here (DEVELOPERS.md).
+# published here (so is the arm64 one when the image holds only this machine's platform, as image-current builds it).
+# All of them are native (NativeAOT: modulus/Modulus.csproj); the arm64 ones link with clang and the cross binutils.
 vm-modulus:
 	@if [ "$(RID)" = linux-x64 ] && command -v podman >/dev/null && [ "$$(podman image inspect --format '{{ index .Config.Labels "io.modulus.sources" }}' $(MODULUS_IMAGE) 2>/dev/null)" = "$$(bash .ci/images/modulus-image.sh --sources)" ]; then \
 	  IMAGE=$(MODULUS_IMAGE) bash .ci/extract-modulus.sh amd64 $(CURDIR)/.cache/vm/modulus; \
 	  IMAGE=$(MODULUS_IMAGE) bash .ci/extract-modulus.sh arm64 $(CURDIR)/.cache/vm/modulus-arm64 \
-	  || dotnet publish modulus -c Release -r linux-arm64 --self-contained -p:PublishSingleFile=true -p:PublishReadyToRun=false -nologo -o $(CURDIR)/.cache/vm/modulus-arm64; \
+	  || dotnet publish modulus -c Release -r linux-arm64 -nologo -o $(CURDIR)/.cache/vm/modulus-arm64; \
 	else \
-	  dotnet publish modulus -c Release -r $(RID) --self-contained -p:PublishSingleFile=true -nologo -o $(CURDIR)/.cache/vm/modulus; \
-	  dotnet publish modulus -c Release -r linux-arm64 --self-contained -p:PublishSingleFile=true -p:PublishReadyToRun=false -nologo -o $(CURDIR)/.cache/vm/modulus-arm64; \
+	  dotnet publish modulus -c Release -r $(RID) -nologo -o $(CURDIR)/.cache/vm/modulus; \
+	  dotnet publish modulus -c Release -r linux-arm64 -nologo -o $(CURDIR)/.cache/vm/modulus-arm64; \
+	  dotnet publish dev-builder -c Release -r $(RID) -nologo -o $(CURDIR)/.cache/vm/modulus; \
 	fi
-	dotnet publish dev-builder -c Release -r $(RID) --self-contained -p:PublishSingleFile=true -nologo -o $(CURDIR)/.cache/vm/modulus
 
 payload:
 	rm -rf $(ARTIFACTS)/dev-builder && mkdir -p $(ARTIFACTS)
-	dotnet publish dev-builder -c Release -r $(RID) --self-contained -p:PublishSingleFile=true -nologo -o $(ARTIFACTS)/dev-builder
+	dotnet publish dev-builder -c Release -r $(RID) -nologo -o $(ARTIFACTS)/dev-builder
 	tar -czf $(ARTIFACTS)/dev-builder.tar.gz -C $(ARTIFACTS)/dev-builder dev-builder
 	@ls -l $(ARTIFACTS)/dev-builder.tar.gz
 
 # What modulus/Dockerfile's build stage runs (CI has no Docker engine).
 publish: payload
 	rm -rf $(ARTIFACTS)/modulus
-	dotnet publish modulus -c Release -r $(RID) --self-contained -p:PublishSingleFile=true -nologo -o $(ARTIFACTS)/modulus
+	dotnet publish modulus -c Release -r $(RID) -nologo -o $(ARTIFACTS)/modulus
 	cp $(ARTIFACTS)/dev-builder.tar.gz $(ARTIFACTS)/modulus/
 	test -x $(ARTIFACTS)/modulus/modulus && $(ARTIFACTS)/modulus/modulus --help >/dev/null
 	@ls -l $(ARTIFACTS)/modulus

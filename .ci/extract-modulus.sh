@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Copies the self-contained modulus out of the image `make image` built (the platform ARCH's instance of its
-# manifest list) to DEST/modulus: the same `dotnet publish` as `make vm-modulus`, so CI publishes it once.
+# Copies the native modulus out of the image `make image` built (the platform ARCH's instance of its manifest list)
+# to DEST/modulus, and dev-builder from the image's payload beside it: the same `dotnet publish` as
+# `make vm-modulus`, so CI publishes them once.
 # usage: extract-modulus.sh ARCH DEST   (IMAGE: default localhost/modulus:dev)
 source "$(dirname "$0")/images/lib.sh"
 arch=$1 dest=$2
@@ -15,6 +16,9 @@ actual=$(podman image inspect --format '{{.Architecture}}' "$instance")
 ctr=$(podman create --quiet --pull never "$instance")
 trap 'podman rm --force "$ctr" >/dev/null' EXIT
 mkdir -p "$dest"
-rm -f "$dest/modulus"
+rm -f "$dest/modulus" "$dest/dev-builder" "$dest/dev-builder.tar.gz"
 podman cp "$ctr:/opt/modulus/modulus" "$dest/modulus"
-say "copied modulus ($arch) from $image to $dest/modulus"
+podman cp "$ctr:/opt/modulus/dev-builder.tar.gz" "$dest/dev-builder.tar.gz"
+tar -xzf "$dest/dev-builder.tar.gz" -C "$dest" dev-builder
+rm "$dest/dev-builder.tar.gz"
+say "copied modulus and dev-builder ($arch) from $image to $dest"

@@ -9,8 +9,9 @@ sudo_cmd=
 # Debian packages: kernel headers and a compiler for real kbuild, kmod for depmod/modinfo, libc6-dev for the stand-in
 # driver's shared libraries and its static nvidia-smi (libc.a). xz-utils and zstd compress in-tree modules as
 # Garden Linux's are; qemu-system-arm boots the arm64 kernel, and gcc-aarch64-linux-gnu with libc6-dev-arm64-cross
-# builds the arm64 stand-in driver's nvidia-smi and libraries (the arm64 VM runs them).
-packages="linux-headers-amd64 gcc libc6-dev make kmod tar gzip unzip qemu-system-x86 busybox-static cpio openssl tmux xz-utils zstd qemu-system-arm gcc-aarch64-linux-gnu libc6-dev-arm64-cross"
+# builds the arm64 stand-in driver's nvidia-smi and libraries (the arm64 VM runs them). clang links a native
+# (NativeAOT) modulus for arm64 when make vm-modulus publishes one here instead of taking the image's.
+packages="linux-headers-amd64 gcc clang libc6-dev make kmod tar gzip unzip qemu-system-x86 busybox-static cpio openssl tmux xz-utils zstd qemu-system-arm gcc-aarch64-linux-gnu libc6-dev-arm64-cross"
 missing=
 for p in $packages; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -38,7 +38,7 @@ fi
 sdk_image=${SDK_IMAGE:-localhost/modulus-ci/dotnet-sdk:10.0}
 runtime_image=${RUNTIME_IMAGE:-localhost/modulus-ci/runtime-deps:10.0-<arch>}
 
-mkdir -p "$nuget" "$(dirname "$archive")"
+mkdir -p "$nuget" "$(dirname "$archive")" "$repo/artifacts"
 # A manifest list collects what is added to it: start from an empty one, and drop the images the old one listed.
 if podman manifest exists "$image" 2>/dev/null; then
   old=$(podman manifest inspect "$image" | jq -r '.manifests[].digest')
