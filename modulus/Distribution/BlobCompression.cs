@@ -8,7 +8,8 @@ namespace Modulus.Distribution;
 /// <summary>
 /// The blob formats: <c>zstd</c> (the default since 0.2: level 3 on every core, ≈ 4× faster to pack than gzip and
 /// faster to unpack) and <c>gzip</c> (what stores written before hold, still read, and writable with
-/// <c>--compression gzip</c>). The manifest's <c>blob.compression</c> says which one a blob is.
+/// <c>--compression gzip</c>). The manifest's <c>blob.compression</c> says which one a blob is. zstd blobs are
+/// decoded by the machine's libzstd where it has one (<see cref="NativeZstd"/>), else by ZstdSharp.
 /// </summary>
 internal static class BlobCompression
 {
@@ -41,7 +42,7 @@ internal static class BlobCompression
 
     public static Stream Decompress(Stream source, string name, string blobKey) => name switch
     {
-        Zstd => new DecompressionStream(source, leaveOpen: true),
+        Zstd => NativeZstd.Library?.Decompress(source) ?? new DecompressionStream(source, leaveOpen: true),
         Gzip => new GZipStream(source, CompressionMode.Decompress, leaveOpen: true),
         _ => throw Unknown(name, blobKey),
     };

@@ -51,6 +51,13 @@ public sealed class StoreIntegrationTests(S3rverServer s3, CompiledNvidiaArtifac
         var (fetchCode, fetch) = await store.ModulusAsync(FetchArgs(to));
         fetchCode.Should().Be(0, fetch.Output);
         AssertSameTree(artifact.Directory, to);
+
+        // libzstd decoded that one; ZstdSharp, the decoder where a machine has no libzstd, gives the same tree
+        store.Environment["MODULUS_ZSTD"] = "managed";
+        var managed = dir.Combine("fetched-managed", "nvidia");
+        var (managedCode, managedFetch) = await store.ModulusAsync(FetchArgs(managed));
+        managedCode.Should().Be(0, managedFetch.Output);
+        AssertSameTree(artifact.Directory, managed);
     }
 
     [Fact(Timeout = TestTimeouts.Build)]
