@@ -31,17 +31,7 @@ if (Directory.Exists(work))
 var cache = Path.Combine(work, "cache");
 var artifact = Path.Combine(cache, Gl, kernel, $"nvidia-{Version}-open-amd64");
 var (files, bytes) = BuildCorpus(artifact, corpusMiB);
-await ManifestFile.WriteAsync(artifact, new Manifest
-{
-    Driver = new DriverInfo("nvidia", Version, ModuleType.Open, DriverKind.NvidiaRunfile),
-    GardenlinuxVersion = Gl,
-    KernelRelease = kernel,
-    Arch = "amd64",
-    Files = await ArtifactScanner.ScanFilesAsync(artifact, CancellationToken.None),
-    Modules = [],
-    Build = new BuildInfo("bench", "bench", "none", DateTimeOffset.UtcNow, 0),
-    CreatedAt = DateTimeOffset.UtcNow,
-}, CancellationToken.None);
+await WriteManifestAsync(artifact, kernel);
 Console.Error.WriteLine($"bench: corpus {files} files, {bytes / 1048576.0:F0} MiB (real .ko and .so), {Environment.ProcessorCount} cores, {pairs} pairs");
 
 // s3rver on loopback, and the environment both sides use.
@@ -126,6 +116,22 @@ try
     var concurrentRss = Directory.EnumerateFiles(rssFiles).Select(f => long.Parse(File.ReadAllLines(f).Last(), inv) / 1024.0).ToList();
     Must(Run($"rm -rf '{to}' '{rssFiles}'"));
 
+    // Fetch's peak RSS at 100 MiB and at 1 GiB (issue 23: flat in the artifact's size), from file:// stores: artifacts
+    // made of the corpus' files, repeated under other names where the corpus is smaller.
+    var sized = new List<(int MiB, long Bytes, Measured Fetch)>();
+    foreach (var mib in new[] { 100, 1024 })
+    {
+        var root = Path.Combine(work, $"sized-{mib}");
+        var sizedArtifact = Path.Combine(root, Gl, kernel, $"nvidia-{Version}-open-amd64");
+        var sizedBytes = CopyCorpus(artifact, sizedArtifact, mib);
+        await WriteManifestAsync(sizedArtifact, kernel);
+        var sizedStore = Path.Combine(work, $"store-{mib}");
+        Must(Run($"'{modulus}' publish --from '{sizedArtifact}' --store file://{sizedStore}"));
+        Must(Run($"rm -rf '{root}' '{to}' && mkdir -p '{to}'"));
+        sized.Add((mib, sizedBytes, Must(Run($"'{modulus}' fetch --store file://{sizedStore} {key} --to '{to}/a'"))));
+        Must(Run($"rm -rf '{to}' '{sizedStore}'"));
+    }
+
     var status = Enumerable.Range(0, 10).Select(_ => Run($"'{modulus}' status --host-root '{empty}' --cache-dir '{empty}/cache'", mayFail: true)).ToList();
     var limits = new[]
     {
@@ -146,6 +152,8 @@ try
     text.AppendLine();
     text.AppendLine(inv, $"{Concurrent} concurrent fetches from one s3rver: {concurrent.Seconds:F1} s in all against {Concurrent} × {single.Seconds:F2} s = {Concurrent * single.Seconds:F1} s one after another " +
         $"(ratio {concurrent.Seconds / (Concurrent * single.Seconds):F2}); peak RSS per process {concurrentRss.Min():F0}-{concurrentRss.Max():F0} MiB (median {Median(concurrentRss):F0}), one alone {single.RssKiB / 1024.0:F0} MiB.");
+    text.AppendLine();
+    text.AppendLine(inv, $"fetch (file://) by artifact size: {string.Join("; ", sized.Select(z => string.Create(inv, $"{z.Bytes / 1048576.0:F0} MiB in {z.Fetch.Seconds:F2} s at {z.Fetch.RssKiB / 1024.0:F0} MiB peak RSS")))} (goal ≤ 120 MiB at both).");
     text.AppendLine();
     text.AppendLine("| limit | s | MiB/s of artifact |");
     text.AppendLine("|---|---:|---:|");
@@ -229,6 +237,43 @@ static double Median(IEnumerable<double> values)
 {
     var sorted = values.Order().ToList();
     return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+}
+
+static async Task WriteManifestAsync(string artifact, string kernel) => await ManifestFile.WriteAsync(artifact, new Manifest
+{
+    Driver = new DriverInfo("nvidia", Version, ModuleType.Open, DriverKind.NvidiaRunfile),
+    GardenlinuxVersion = Gl,
+    KernelRelease = kernel,
+    Arch = "amd64",
+    Files = await ArtifactScanner.ScanFilesAsync(artifact, CancellationToken.None),
+    Modules = [],
+    Build = new BuildInfo("bench", "bench", "none", DateTimeOffset.UtcNow, 0),
+    CreatedAt = DateTimeOffset.UtcNow,
+}, CancellationToken.None);
+
+// The corpus' files copied into TARGET until it holds MIB MiB: round N under N/, so repeated files keep distinct paths.
+static long CopyCorpus(string corpus, string target, int mib)
+{
+    var sources = Directory.EnumerateFiles(corpus, "*", SearchOption.AllDirectories)
+        .Where(f => Path.GetFileName(f) != "manifest.json").Order(StringComparer.Ordinal).ToList();
+    long bytes = 0;
+    for (var round = 0; bytes < (long)mib << 20; round++)
+    {
+        foreach (var source in sources)
+        {
+            if (bytes >= (long)mib << 20)
+            {
+                break;
+            }
+
+            var destination = Path.Combine(target, round.ToString(CultureInfo.InvariantCulture), Path.GetRelativePath(corpus, source));
+            Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
+            File.Copy(source, destination);
+            bytes += new FileInfo(source).Length;
+        }
+    }
+
+    return bytes;
 }
 
 // Real ELF files from this machine laid out like a driver artifact: kernel modules under lib/modules, shared
