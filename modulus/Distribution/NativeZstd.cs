@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Modulus.Core.Files;
 
 namespace Modulus.Distribution;
 
@@ -69,7 +70,7 @@ internal sealed class NativeZstd
         public nuint Position;
     }
 
-    private sealed class DecompressionStream(NativeZstd zstd, Stream source) : Stream
+    private sealed class DecompressionStream(NativeZstd zstd, Stream source) : ReadOnlyStream
     {
         private readonly byte[] input = new byte[zstd.InputSize];
         private nint stream = zstd.CreateStream();
@@ -79,16 +80,6 @@ internal sealed class NativeZstd
 
         /// <summary>True between a frame's first byte and its end: the source must not end there.</summary>
         private bool inFrame;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
         public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
@@ -123,19 +114,6 @@ internal sealed class NativeZstd
                 }
             }
         }
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
         protected override void Dispose(bool disposing)
         {

@@ -1,13 +1,11 @@
+using Modulus.Core.Files;
+
 namespace Modulus.Distribution;
 
 /// <summary>A read-only pass-through that reports every byte read to a progress sink; seekable when its stream is (TarWriter needs the length).</summary>
-internal sealed class ProgressStream(Stream inner, IProgress<long> progress) : Stream
+internal sealed class ProgressStream(Stream inner, IProgress<long> progress) : ReadOnlyStream
 {
-    public override bool CanRead => true;
-
     public override bool CanSeek => inner.CanSeek;
-
-    public override bool CanWrite => false;
 
     public override long Length => inner.Length;
 
@@ -20,18 +18,7 @@ internal sealed class ProgressStream(Stream inner, IProgress<long> progress) : S
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
         Reported(await inner.ReadAsync(buffer, cancellationToken));
 
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override void Flush()
-    {
-    }
-
     public override long Seek(long offset, SeekOrigin origin) => inner.Seek(offset, origin);
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

@@ -4,6 +4,7 @@ using Amazon.S3;
 using Amazon.S3.Model;
 using Microsoft.Extensions.Logging;
 using Modulus.Core.Errors;
+using Modulus.Core.Files;
 using Polly;
 
 namespace Modulus.Storage;
@@ -253,20 +254,12 @@ internal sealed partial class S3Store : IArtifactStore, IDisposable
     /// against its ETag's MD5 at the end and throws; the body has passed through by then, and the caller's own
     /// SHA-256 check against the manifest reports the mismatch with both hashes, so the body simply ends there.
     /// </summary>
-    private sealed class ResponseStream(GetObjectResponse response, TimeSpan stallTimeout, string what) : Stream
+    private sealed class ResponseStream(GetObjectResponse response, TimeSpan stallTimeout, string what) : ReadOnlyStream
     {
         private readonly Stream inner = response.ResponseStream;
         private bool ended;
 
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
         public override long Length => response.ContentLength;
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
         public override int Read(byte[] buffer, int offset, int count)
         {
@@ -300,19 +293,6 @@ internal sealed partial class S3Store : IArtifactStore, IDisposable
                 throw new IOException($"reading {what} stalled: no data for {stallTimeout.TotalSeconds:0.#} s (--s3-timeout)", e);
             }
         }
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
         protected override void Dispose(bool disposing)
         {
