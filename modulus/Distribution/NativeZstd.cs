@@ -50,6 +50,7 @@ internal sealed class NativeZstd
         }
         catch (EntryPointNotFoundException)
         {
+            NativeLibrary.Free(library);
             return null; // a libzstd older than the streaming API (1.0): ZstdSharp decodes
         }
     }
