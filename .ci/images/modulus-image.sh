@@ -28,6 +28,31 @@ fi
 image=${IMAGE:-localhost/modulus:dev}
 platforms=${PLATFORMS:-amd64 arm64}
 archive=${ARCHIVE:-$repo/artifacts/modulus-image.oci.tar}
+
+# The archive's index, each platform's manifest and config (the OCI layout inside the tar).
+blob() { tar -xOf "$archive" "blobs/${1/://}"; }
+archive_index() {
+  local index
+  index=$(tar -xOf "$archive" index.json)
+  while [ "$(echo "$index" | jq -r '.manifests[0].mediaType')" = application/vnd.oci.image.index.v1+json ]; do
+    index=$(blob "$(echo "$index" | jq -r '.manifests[0].digest')")
+  done
+  echo "$index"
+}
+
+# --archive-current: exit 0 when the archive holds every platform of PLATFORMS, each built from these sources
+# (make bench rebuilds it otherwise).
+if [ "${1:-}" = --archive-current ]; then
+  [ -f "$archive" ] || exit 1
+  index=$(archive_index) sources=$(sources_hash)
+  for arch in $platforms; do
+    digest=$(echo "$index" | jq -r --arg a "$arch" '.manifests[] | select(.platform.architecture == $a) | .digest')
+    [ -n "$digest" ] || exit 1
+    [ "$(blob "$(blob "$digest" | jq -r .config.digest)" | jq -r '.config.Labels["io.modulus.sources"] // empty')" = "$sources" ] || exit 1
+  done
+  exit 0
+fi
+
 nuget=${NUGET_PACKAGES:-$HOME/.nuget/packages}
 ca_bundle=${CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}
 
@@ -69,11 +94,7 @@ rm -f "$archive"
 buildah manifest push --quiet --all "$image" "oci-archive:$archive:$image" >/dev/null
 
 # Sizes from the archive itself: the index, each platform's manifest, the sum of its (compressed) layers.
-blob() { tar -xOf "$archive" "blobs/${1/://}"; }
-index=$(tar -xOf "$archive" index.json)
-while [ "$(echo "$index" | jq -r '.manifests[0].mediaType')" = application/vnd.oci.image.index.v1+json ]; do
-  index=$(blob "$(echo "$index" | jq -r '.manifests[0].digest')")
-done
+index=$(archive_index)
 echo "$image: an OCI index of $(echo "$index" | jq -r '[.manifests[].platform | "\(.os)/\(.architecture)"] | join(", ")'), $(du -h "$archive" | cut -f1) in ${archive#"$repo"/}"
 for arch in $platforms; do
   digest=$(echo "$index" | jq -r --arg a "$arch" '.manifests[] | select(.platform.architecture == $a) | .digest')

@@ -1,0 +1,54 @@
+using System.Globalization;
+
+namespace Modulus.Bench;
+
+/// <summary>
+/// Modulus beside a peer, as interleaved pairs (Modulus then the peer, the next pair the other way round), each
+/// command after an untimed preparation; a row gives min and median of both and of their ratio.
+/// </summary>
+internal sealed class Pairs(Shell shell, int count)
+{
+    private int round;
+
+    public List<(Measured Modulus, Measured Peer)> Run(string modulusCommand, string peerCommand, string? prepare = null)
+    {
+        var results = new List<(Measured, Measured)>();
+        for (var i = 0; i < count; i++)
+        {
+            var r = (round++).ToString(CultureInfo.InvariantCulture);
+            if (i % 2 == 0)
+            {
+                var m = Timed(modulusCommand, r);
+                results.Add((m, Timed(peerCommand, r)));
+            }
+            else
+            {
+                var p = Timed(peerCommand, r);
+                results.Add((Timed(modulusCommand, r), p));
+            }
+        }
+
+        return results;
+
+        Measured Timed(string command, string r)
+        {
+            if (prepare is not null)
+            {
+                shell.Run(prepare);
+            }
+
+            return shell.Run(command.Replace("$R", r, StringComparison.Ordinal));
+        }
+    }
+
+    /// <summary>A row of the main table: Modulus and peer seconds, their ratio (min / median), the goal, Modulus' peak RSS.</summary>
+    public static string Row(string name, List<(Measured Modulus, Measured Peer)> results, string goal)
+    {
+        var ratios = results.Select(r => r.Modulus.Seconds / r.Peer.Seconds).ToList();
+        Console.Error.WriteLine($"bench: {name}: ratio {ratios.Min():F2} / {Stats.Median(ratios):F2}");
+        return string.Create(CultureInfo.InvariantCulture,
+            $"| {name} | {results.Min(r => r.Modulus.Seconds):F2} / {Stats.Median(results.Select(r => r.Modulus.Seconds)):F2} | " +
+            $"{results.Min(r => r.Peer.Seconds):F2} / {Stats.Median(results.Select(r => r.Peer.Seconds)):F2} | **{ratios.Min():F2} / {Stats.Median(ratios):F2}** | {goal} | " +
+            $"{results.Max(r => r.Modulus.RssMiB):F0} MiB |");
+    }
+}
