@@ -8,11 +8,14 @@
 . /bench.env
 now() { sed -n 's/^now at \([0-9]*\) nsecs$/\1/p;/^now at/q' /proc/timer_list; }
 seconds() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b - a) / 1e9 }'; }
-unload_all() { # at most five passes: a module that cannot go is reported by the round's check
-  for _ in 1 2 3 4 5; do
-    [ -s /proc/modules ] || return 0
-    for m in $(cut -d' ' -f1 /proc/modules); do rmmod "$m" 2>/dev/null; done
+unload_all() { # at most five passes; the last one says what could not go
+  for pass in 1 2 3 4 5; do
+    [ -n "$(cat /proc/modules)" ] || return 0  # (proc files have no size: -s is always false)
+    for m in $(cut -d' ' -f1 /proc/modules); do
+      if [ "$pass" = 5 ]; then rmmod "$m"; else rmmod "$m" 2>/dev/null; fi
+    done
   done
+  echo "MODULUS-VM: still loaded: $(cut -d' ' -f1,3,4 /proc/modules | tr '\n' ' ')"
 }
 round=1
 while [ "$round" -le "$ROUNDS" ]; do

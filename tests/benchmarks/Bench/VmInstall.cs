@@ -46,6 +46,11 @@ internal static partial class VmInstall
         await File.WriteAllTextAsync(Path.Combine(root, "bench.env"), $"ROUNDS={rounds}\nDRIVER_VERSION={version}\nINSMOD=\"{string.Join(' ', insmod)}\"\n");
         Console.Error.WriteLine($"bench: install in {release} under QEMU, {rounds} rounds: {insmod.Count} modules");
         var serial = shell.Run($"VM_KERNEL={Kernel} sh '{BenchRepo.Root}/tests/vm/boot.sh' '{root}' '{dir}' 1536").Stdout;
+        foreach (var line in serial.Split('\n').Where(l => l.Contains("MODULUS-VM: round", StringComparison.Ordinal)))
+        {
+            Console.Error.WriteLine("bench: " + line.Trim());
+        }
+
         var found = Round().Matches(serial).Select(m => (
             Limit: double.Parse(m.Groups["limit"].Value, CultureInfo.InvariantCulture), LimitModules: int.Parse(m.Groups["lm"].Value, CultureInfo.InvariantCulture), LimitExit: m.Groups["le"].Value,
             Install: double.Parse(m.Groups["install"].Value, CultureInfo.InvariantCulture), InstallModules: int.Parse(m.Groups["im"].Value, CultureInfo.InvariantCulture), InstallExit: m.Groups["ie"].Value)).ToList();
@@ -54,11 +59,16 @@ internal static partial class VmInstall
             throw new InvalidOperationException($"bench: the VM's rounds did not all load the {insmod.Count} modules both ways:\n{serial}");
         }
 
-        var ratios = found.Select(r => r.Install / r.Limit).ToList();
+        // The first round runs every program for the first time, and QEMU's TCG translates each block of guest code on
+        // its first run, which a real CPU does not do: it is reported beside the row, which is made of the rounds after.
+        var first = found[0];
+        var steady = found.Skip(1).ToList();
+        var ratios = steady.Select(r => r.Install / r.Limit).ToList();
         return string.Create(CultureInfo.InvariantCulture,
-            $"| install in the VM ({release}, QEMU TCG, 1 vCPU) vs busybox `insmod` of the same {insmod.Count} files (the limit) | " +
-            $"{found.Min(r => r.Install):F2} / {Stats.Median(found.Select(r => r.Install)):F2} | {found.Min(r => r.Limit):F3} / {Stats.Median(found.Select(r => r.Limit)):F3} | " +
-            $"**{ratios.Min():F1} / {Stats.Median(ratios):F1}** |");
+            $"| install in the VM ({release}, QEMU TCG, 1 vCPU; rounds 2-{rounds}) vs busybox `insmod` of the same {insmod.Count} files (the limit) | " +
+            $"{steady.Min(r => r.Install):F2} / {Stats.Median(steady.Select(r => r.Install)):F2} s | {steady.Min(r => r.Limit):F2} / {Stats.Median(steady.Select(r => r.Limit)):F2} s | " +
+            $"**{ratios.Min():F1} / {Stats.Median(ratios):F1}** |\n" +
+            $"| install in the VM, round 1 (TCG translating every program's code on its first run) | {first.Install:F2} s | {first.Limit:F2} s | **{first.Install / first.Limit:F1}** |");
     }
 
     [GeneratedRegex(@"MODULUS-VM: round \d+ limit (?<limit>[0-9.]+) s \((?<lm>\d+) modules, exit=(?<le>\d+)\) install (?<install>[0-9.]+) s \((?<im>\d+) modules, exit=(?<ie>\d+)\)")]
