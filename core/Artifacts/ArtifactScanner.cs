@@ -11,16 +11,7 @@ public static class ArtifactScanner
     /// </summary>
     public static async Task<IReadOnlyList<FileEntry>> ScanFilesAsync(string root, CancellationToken cancellationToken, IProgress<long>? progress = null)
     {
-        var found = new List<(string Relative, FileInfo Info)>();
-        foreach (var path in Directory.EnumerateFileSystemEntries(root, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 }))
-        {
-            var relative = Path.GetRelativePath(root, path).Replace('\\', '/');
-            var info = new FileInfo(path);
-            if (relative != Manifest.FileName && (info.LinkTarget is not null || !info.Attributes.HasFlag(FileAttributes.Directory)))
-            {
-                found.Add((relative, info));
-            }
-        }
+        var found = Find(root);
 
         // Largest first, so that one big module does not start last and leave the other cores idle.
         var entries = new FileEntry[found.Count];
@@ -35,6 +26,29 @@ public static class ArtifactScanner
         });
 
         return [.. entries.OrderBy(e => e.Path, StringComparer.Ordinal)];
+    }
+
+    /// <summary>What <see cref="ScanFilesAsync"/> finds, without reading a file: <c>Sha256</c> is null throughout.</summary>
+    public static IReadOnlyList<FileEntry> ListFiles(string root) =>
+        [.. Find(root).Select(f => f.Info.LinkTarget is { } target
+            ? new FileEntry(f.Relative, null, 0, "0777", target)
+            : new FileEntry(f.Relative, null, f.Info.Length, FormatMode(f.Info.UnixFileMode), null)).OrderBy(e => e.Path, StringComparer.Ordinal)];
+
+    /// <summary>Every regular file and symlink below <paramref name="root"/> but manifest.json.</summary>
+    private static List<(string Relative, FileInfo Info)> Find(string root)
+    {
+        var found = new List<(string Relative, FileInfo Info)>();
+        foreach (var path in Directory.EnumerateFileSystemEntries(root, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 }))
+        {
+            var relative = Path.GetRelativePath(root, path).Replace('\\', '/');
+            var info = new FileInfo(path);
+            if (relative != Manifest.FileName && (info.LinkTarget is not null || !info.Attributes.HasFlag(FileAttributes.Directory)))
+            {
+                found.Add((relative, info));
+            }
+        }
+
+        return found;
     }
 
     /// <summary>The <c>.ko</c> files below <c>lib/modules/&lt;kernel&gt;/</c>, in load order.</summary>

@@ -70,9 +70,19 @@ public static class ManifestFile
     /// What differs between the files in <paramref name="directory"/> and the manifest's list: missing, extra,
     /// changed content, mode or link target. Empty when they match.
     /// </summary>
-    public static async Task<IReadOnlyList<string>> CompareAsync(string directory, Manifest manifest, CancellationToken cancellationToken, IProgress<long>? progress = null)
+    public static async Task<IReadOnlyList<string>> CompareAsync(string directory, Manifest manifest, CancellationToken cancellationToken, IProgress<long>? progress = null) =>
+        Compare(await ArtifactScanner.ScanFilesAsync(directory, cancellationToken, progress), manifest);
+
+    /// <summary>
+    /// <see cref="CompareAsync"/> without reading a file: missing, extra, size, mode or link target. Publish checks
+    /// this before it packs, and every file's content as it packs it.
+    /// </summary>
+    public static IReadOnlyList<string> CompareLayout(string directory, Manifest manifest) =>
+        Compare(ArtifactScanner.ListFiles(directory), manifest);
+
+    private static List<string> Compare(IReadOnlyList<FileEntry> files, Manifest manifest)
     {
-        var actual = (await ArtifactScanner.ScanFilesAsync(directory, cancellationToken, progress)).ToDictionary(f => f.Path, StringComparer.Ordinal);
+        var actual = files.ToDictionary(f => f.Path, StringComparer.Ordinal);
         var problems = new List<string>();
         foreach (var expected in manifest.Files)
         {
@@ -84,9 +94,13 @@ public static class ManifestFile
             {
                 problems.Add($"{expected.Path}: link target '{found.LinkTarget}', manifest says '{expected.LinkTarget}'");
             }
-            else if (found.Sha256 != expected.Sha256)
+            else if (found.Sha256 is not null && found.Sha256 != expected.Sha256)
             {
                 problems.Add($"{expected.Path}: sha256 {found.Sha256}, manifest says {expected.Sha256}");
+            }
+            else if (found.Size != expected.Size)
+            {
+                problems.Add($"{expected.Path}: {found.Size} bytes, manifest says {expected.Size}");
             }
             else if (found.Mode != expected.Mode)
             {

@@ -59,9 +59,14 @@ internal static class VerifyCommand
             var scratch = Directory.CreateTempSubdirectory("modulus-verify-").FullName;
             try
             {
+                // Fetch's checks (the blob's hash, every entry against the manifest), then every file's hash: a blob that
+                // matches its own hash but not the files its manifest lists (a faulty publisher) is found here.
                 await fetcher.ExtractVerifiedAsync(manifest, scratch, cancellationToken);
+                var problems = await ManifestFile.CompareAsync(scratch, manifest, cancellationToken);
                 var signer = (artifactStore as SigningStore)?.SignerOf(manifestKey);
-                results.Add((manifestKey + (signer is null ? string.Empty : $" (signed by {signer})"), null));
+                results.Add(problems.Count == 0
+                    ? (manifestKey + (signer is null ? string.Empty : $" (signed by {signer})"), null)
+                    : (manifestKey, $"its blob does not hold the files its manifest lists: {string.Join("; ", problems.Take(10))}"));
             }
             catch (Exception e) when (e is IntegrityException or StoreException)
             {

@@ -32,6 +32,10 @@ internal static class BlobCompression
             case Zstd:
                 var zstd = new CompressionStream(target, ZstdLevel, leaveOpen: true);
                 zstd.SetParameter(ZSTD_cParameter.ZSTD_c_nbWorkers, Environment.ProcessorCount);
+
+                // The frame carries the XXH64 of its content, which every decoder checks: the bytes that come out are the
+                // ones that went in (fetch trusts the files because the blob's hash matches; this covers the decoder).
+                zstd.SetParameter(ZSTD_cParameter.ZSTD_c_checksumFlag, 1);
                 return zstd;
             case Gzip:
                 return new GZipStream(target, CompressionLevel.Optimal, leaveOpen: true);

@@ -1,13 +1,16 @@
 using System.Formats.Tar;
 using Modulus.Core.Artifacts;
+using Modulus.Core.Errors;
 
 namespace Modulus.Distribution;
 
 /// <summary>
 /// Streams an artifact directory into a compressed tarball (<see cref="BlobCompression"/>) while hashing the
-/// compressed bytes: one pass over the data, nothing buffered whole. Entries follow the manifest's sorted file list
-/// with fixed owner and time, so the same artifact always gives the same blob (and the same content-addressed key;
-/// zstd's multi-threaded output does not depend on the number of threads).
+/// compressed bytes: one pass over the data, nothing buffered whole. Every file is hashed as it is packed and must
+/// match the manifest, so a blob holds exactly the bytes its manifest lists: fetch relies on it (it checks the blob's
+/// hash, not each file's). Entries follow the manifest's sorted file list with fixed owner and time, so the same
+/// artifact always gives the same blob (and the same content-addressed key; zstd's multi-threaded output does not
+/// depend on the number of threads).
 /// </summary>
 internal static class BlobPacker
 {
@@ -23,7 +26,7 @@ internal static class BlobPacker
         {
             foreach (var entry in files)
             {
-                await WriteEntryAsync(tar, artifactDir, entry.Path, progress, cancellationToken);
+                await WriteEntryAsync(tar, artifactDir, entry, progress, cancellationToken);
             }
 
             await tar.WriteEntryAsync(
@@ -36,24 +39,35 @@ internal static class BlobPacker
         return (hashing.FinishHash(), hashing.BytesSeen);
     }
 
-    private static async Task WriteEntryAsync(TarWriter tar, string root, string path, IProgress<long>? progress, CancellationToken cancellationToken)
+    private static async Task WriteEntryAsync(TarWriter tar, string root, FileEntry listed, IProgress<long>? progress, CancellationToken cancellationToken)
     {
-        var full = Path.Combine(root, path);
+        var full = Path.Combine(root, listed.Path);
         var info = new FileInfo(full);
         if (info.LinkTarget is { } target)
         {
-            await tar.WriteEntryAsync(new UstarTarEntry(TarEntryType.SymbolicLink, path) { LinkName = target, ModificationTime = FixedTime, Mode = (UnixFileMode)0x1FF }, cancellationToken);
+            if (target != listed.LinkTarget)
+            {
+                throw Differs(root, listed, $"a symlink to '{target}', the manifest says {(listed.LinkTarget is null ? "a regular file" : $"'{listed.LinkTarget}'")}");
+            }
+
+            await tar.WriteEntryAsync(new UstarTarEntry(TarEntryType.SymbolicLink, listed.Path) { LinkName = target, ModificationTime = FixedTime, Mode = (UnixFileMode)0x1FF }, cancellationToken);
             return;
         }
 
-        var file = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
-        await using Stream data = progress is null ? file : new ProgressStream(file, progress);
-        var entry = new UstarTarEntry(TarEntryType.RegularFile, path)
+        if (ArtifactScanner.FormatMode(info.UnixFileMode) is var mode && (listed.LinkTarget is not null || mode != listed.Mode))
         {
-            DataStream = data,
-            ModificationTime = FixedTime,
-            Mode = info.UnixFileMode,
-        };
-        await tar.WriteEntryAsync(entry, cancellationToken);
+            throw Differs(root, listed, listed.LinkTarget is null ? $"mode {mode}, the manifest says {listed.Mode}" : $"a regular file, the manifest says a symlink to '{listed.LinkTarget}'");
+        }
+
+        await using var data = new PackedFileStream(
+            new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan), progress);
+        await tar.WriteEntryAsync(new UstarTarEntry(TarEntryType.RegularFile, listed.Path) { DataStream = data, ModificationTime = FixedTime, Mode = info.UnixFileMode }, cancellationToken);
+        if (data.FinishHash() is var sha256 && (sha256 != listed.Sha256 || data.BytesRead != listed.Size))
+        {
+            throw Differs(root, listed, $"sha256 {sha256} ({data.BytesRead} bytes), the manifest says {listed.Sha256} ({listed.Size} bytes); it changed after it was built");
+        }
     }
+
+    private static IntegrityException Differs(string root, FileEntry listed, string what) =>
+        new($"{root} does not match its manifest, so it is not published: {listed.Path}: {what}", root);
 }

@@ -6,8 +6,8 @@ using Modulus.Storage;
 namespace Modulus.Distribution;
 
 /// <summary>
-/// Publishes an artifact directory: checks its files against its manifest, packs it, uploads the blob under its
-/// content hash, and writes manifest.json last, the commit point. Two publishers racing on one key each leave a
+/// Publishes an artifact directory: checks its files against its manifest (their contents as it packs them), packs
+/// it, uploads the blob under its content hash, and writes manifest.json last, the commit point. Two publishers racing on one key each leave a
 /// manifest that names a complete blob, so readers never see a manifest whose blob is missing.
 /// </summary>
 internal sealed class Publisher(IArtifactStore store, ILogger logger)
@@ -23,12 +23,9 @@ internal sealed class Publisher(IArtifactStore store, ILogger logger)
         using var exclusive = LockFor(artifactDir);
         var manifest = await ManifestFile.ReadAsync(artifactDir, cancellationToken);
         var bytes = manifest.Files.Sum(f => f.Size);
-        IReadOnlyList<string> problems;
-        using (var checking = new TransferProgress("verify", bytes, logger, artifactDir))
-        {
-            problems = await ManifestFile.CompareAsync(artifactDir, manifest, cancellationToken, checking);
-        }
 
+        // Names, sizes, modes and links now; every file's content as it is packed (BlobPacker), read once.
+        var problems = ManifestFile.CompareLayout(artifactDir, manifest);
         if (problems.Count > 0)
         {
             throw new IntegrityException($"{artifactDir} does not match its manifest, so it is not published: {string.Join("; ", problems.Take(10))}", artifactDir);

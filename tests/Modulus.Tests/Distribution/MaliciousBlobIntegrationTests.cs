@@ -62,6 +62,24 @@ public sealed class MaliciousBlobIntegrationTests(S3rverServer s3) : IClassFixtu
     [Theory(Timeout = TestTimeouts.Build)]
     [InlineData("s3")]
     [InlineData("file")]
+    public async Task Verify_finds_a_blob_that_matches_its_own_hash_but_not_the_file_hashes_its_manifest_lists(string kind)
+    {
+        // What a faulty publisher could leave: names, sizes and modes as listed, other bytes. Fetch vouches for contents
+        // by the blob's hash (publish checks every file as it packs it); verify hashes every file again and finds it.
+        var store = await StoreTarget.CreateAsync(kind, s3, dir);
+        var listed = new string('a', 64);
+        await PublishAsync(store, Template, [File("bin/nvidia-smi", 10, (UnixFileMode)0x1ED) with { ListedSha256 = listed }]);
+
+        var (verified, check) = await store.ModulusAsync("verify");
+
+        verified.Should().Be(1, check.Output);
+        check.Stdout.Should().Contain("BAD").And.Contain("its blob does not hold the files its manifest lists: bin/nvidia-smi: sha256 ")
+            .And.Contain($"manifest says {listed}");
+    }
+
+    [Theory(Timeout = TestTimeouts.Build)]
+    [InlineData("s3")]
+    [InlineData("file")]
     public async Task A_bomb_the_manifest_does_not_list_is_refused_before_a_byte_of_it_is_written(string kind)
     {
         var store = await StoreTarget.CreateAsync(kind, s3, dir);

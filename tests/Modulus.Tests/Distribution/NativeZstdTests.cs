@@ -115,4 +115,26 @@ public sealed class NativeZstdTests : IDisposable
         var notZstd = () => DecodeAsync([.. "not a zstd frame at all"u8], 65536);
         (await notZstd.Should().ThrowAsync<InvalidDataException>()).WithMessage("*cannot be decoded*");
     }
+
+    [Fact]
+    public async Task What_publish_writes_carries_a_content_checksum_that_both_decoders_check()
+    {
+        var blob = new MemoryStream();
+        await using (var compress = BlobCompression.Compress(blob, BlobCompression.Zstd))
+        {
+            await compress.WriteAsync(Sample(1 << 20));
+        }
+
+        var bytes = blob.ToArray();
+        bytes[^1] ^= 0xff; // the last byte of the frame: its content's XXH64
+
+        var native = () => DecodeAsync(bytes, 65536);
+        (await native.Should().ThrowAsync<InvalidDataException>()).WithMessage("the zstd blob cannot be decoded: *checksum*");
+        var managed = async () =>
+        {
+            await using var decoded = new ZstdSharp.DecompressionStream(new MemoryStream(bytes));
+            await decoded.CopyToAsync(Stream.Null);
+        };
+        await managed.Should().ThrowAsync<ZstdSharp.ZstdException>();
+    }
 }

@@ -79,7 +79,7 @@ public sealed class SafeTarExtractorTests : IDisposable
     }
 
     [Fact(Timeout = TestTimeouts.Quick)]
-    public async Task Extracts_files_with_modes_hashes_and_inside_symlinks()
+    public async Task Extracts_files_with_their_modes_contents_and_inside_symlinks()
     {
         var root = dir.Combine("ok");
         Directory.CreateDirectory(root);
@@ -91,7 +91,7 @@ public sealed class SafeTarExtractorTests : IDisposable
         extracted["bin/tool"].Mode.Should().Be((UnixFileMode)0x1ED);
         System.IO.File.GetUnixFileMode(Path.Combine(root, "bin", "tool")).Should().Be((UnixFileMode)0x1ED);
         new FileInfo(Path.Combine(root, "lib", "libx.so.1")).LinkTarget.Should().Be("libx.so.1.2");
-        extracted["lib/libx.so.1.2"].Sha256.Should().Be(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData("lib"u8)));
+        System.IO.File.ReadAllText(Path.Combine(root, "lib", "libx.so.1.2")).Should().Be("lib");
         extracted["lib/libx.so.1.2"].Size.Should().Be(3);
     }
 

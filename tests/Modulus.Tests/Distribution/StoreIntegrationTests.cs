@@ -281,6 +281,40 @@ public sealed class StoreIntegrationTests(S3rverServer s3, CompiledNvidiaArtifac
     [Theory(Timeout = TestTimeouts.Build)]
     [InlineData("s3")]
     [InlineData("file")]
+    public async Task Publish_refuses_a_file_that_changed_after_it_was_built_and_the_store_gets_nothing(string kind)
+    {
+        var store = await StoreTarget.CreateAsync(kind, s3, dir);
+        var copy = artifact.CopyTo(dir.Combine("publish"));
+        var victim = (await ManifestFile.ReadAsync(copy, CancellationToken.None)).Files.First(f => f.LinkTarget is null && f.Size > 0);
+        var path = Path.Combine(copy, victim.Path);
+        var bytes = await File.ReadAllBytesAsync(path);
+        bytes[^1] ^= 0xFF; // same name, size and mode: only the content tells
+        await File.WriteAllBytesAsync(path, bytes);
+
+        var (code, run) = await store.ModulusAsync("publish", "--from", copy);
+
+        code.Should().Be(1, run.Output);
+        run.Stderr.Should().Contain($"does not match its manifest, so it is not published: {victim.Path}: sha256 ")
+            .And.Contain($"the manifest says {victim.Sha256} ({victim.Size} bytes); it changed after it was built");
+        File.Exists(store.BackingFile($"{artifact.ArtifactPath}/manifest.json")).Should().BeFalse();
+        var blobs = store.BackingFile($"{artifact.ArtifactPath}/blobs");
+        (Directory.Exists(blobs) ? Directory.EnumerateFileSystemEntries(blobs) : []).Should().BeEmpty("nothing was uploaded");
+    }
+
+    [Fact(Timeout = TestTimeouts.Build)]
+    public async Task Publish_writes_zstd_frames_that_carry_their_contents_checksum()
+    {
+        var (store, published) = await PublishAsync("file");
+        var blob = await File.ReadAllBytesAsync(store.BackingFile(published.Blob!.Key));
+
+        // RFC 8878: magic 28 B5 2F FD, then the frame header descriptor, whose bit 2 is Content_Checksum_flag.
+        blob[..4].Should().Equal(0x28, 0xB5, 0x2F, 0xFD);
+        (blob[4] & 0x04).Should().Be(0x04, "every decoder then checks the XXH64 of what it decodes");
+    }
+
+    [Theory(Timeout = TestTimeouts.Build)]
+    [InlineData("s3")]
+    [InlineData("file")]
     public async Task A_truncated_blob_fails_its_checksum(string kind)
     {
         var (store, published) = await PublishAsync(kind);

@@ -13,7 +13,8 @@ namespace Modulus.Tests.Fixtures;
 /// </summary>
 public static class BlobForge
 {
-    public sealed record Entry(string Name, TarEntryType Type, long Size = 0, string? Link = null, UnixFileMode Mode = (UnixFileMode)0x1A4);
+    /// <param name="ListedSha256">What the manifest says the file's SHA-256 is; by default the true one (of its zeros).</param>
+    public sealed record Entry(string Name, TarEntryType Type, long Size = 0, string? Link = null, UnixFileMode Mode = (UnixFileMode)0x1A4, string? ListedSha256 = null);
 
     public static Entry File(string name, long size, UnixFileMode mode = (UnixFileMode)0x1A4) => new(name, TarEntryType.RegularFile, size, Mode: mode);
 
@@ -30,7 +31,7 @@ public static class BlobForge
         var blobKey = $"{StoreLayout.ArtifactPrefix(template.Key)}/blobs/{sha}.tar.gz";
         var files = (listed ?? entries).Select(e => e.Type == TarEntryType.SymbolicLink
             ? new FileEntry(e.Name, null, 0, "0777", e.Link)
-            : new FileEntry(e.Name, ZerosSha256(e.Size), e.Size, ArtifactScanner.FormatMode(e.Mode), null)).ToList();
+            : new FileEntry(e.Name, e.ListedSha256 ?? ZerosSha256(e.Size), e.Size, ArtifactScanner.FormatMode(e.Mode), null)).ToList();
         var forged = template with { Files = files, Modules = [], Blob = new BlobInfo(blobKey, sha, blob.Length, "gzip") };
         await store.PutAsync(blobKey, blob);
         await store.PutAsync($"{StoreLayout.ArtifactPrefix(template.Key)}/manifest.json", ManifestFile.Serialize(forged));
