@@ -51,7 +51,7 @@ if (sections.Contains("transfers"))
 
     text.AppendLine(inv, $"Corpus: {files} files, {bytes / 1048576.0:F0} MiB of real `.ko` and shared libraries; {Environment.ProcessorCount} cores; {count} interleaved pairs per row; s3rver on loopback.");
     text.AppendLine();
-    text.Append(await new Transfers(shell, new Pairs(shell, count), modulus, work, s3rver.Endpoint).RunAsync(cache, artifact, bytes));
+    text.Append(await new Transfers(shell, new Pairs(shell, count), modulus, work, s3rver).RunAsync(cache, artifact, bytes));
     shell.Environment.Clear();
     Directory.Delete(cache, recursive: true);
 }

@@ -15,6 +15,18 @@ internal sealed class S3rver : IDisposable
 
     public string Endpoint { get; }
 
+    /// <summary>The CPU seconds s3rver has used so far (user and system, /proc/PID/stat, 100 ticks a second).</summary>
+    public double CpuSeconds
+    {
+        get
+        {
+            // The fields after the command name, which is in parentheses and may hold spaces: utime and stime are 14 and 15.
+            var stat = File.ReadAllText($"/proc/{process.Id}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return (long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture)) / 100.0;
+        }
+    }
+
     public static async Task<S3rver> StartAsync(string script, string dataDir)
     {
         var process = Process.Start(new ProcessStartInfo("node", [script, "-d", dataDir, "-a", "127.0.0.1", "-p", "0"])

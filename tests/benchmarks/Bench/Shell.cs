@@ -4,7 +4,7 @@ using System.Globalization;
 namespace Modulus.Bench;
 
 /// <summary>
-/// Runs bash command lines under GNU time (<c>/usr/bin/time -f "%e %M"</c>): wall seconds (10 ms steps) and peak RSS,
+/// Runs bash command lines under GNU time (<c>/usr/bin/time -f "%e %M %U %S"</c>): wall seconds (10 ms steps), peak RSS and CPU seconds,
 /// with the bench's environment (the S3 endpoint and credentials both sides use) added to the machine's.
 /// </summary>
 internal sealed class Shell(string work)
@@ -14,7 +14,7 @@ internal sealed class Shell(string work)
     public Measured Run(string command, bool mayFail = false, IReadOnlyDictionary<string, string>? extra = null)
     {
         var timing = Path.Combine(work, "time.txt");
-        var info = new ProcessStartInfo("/usr/bin/time", ["-f", "%e %M", "-o", timing, "bash", "-o", "pipefail", "-c", command])
+        var info = new ProcessStartInfo("/usr/bin/time", ["-f", "%e %M %U %S", "-o", timing, "bash", "-o", "pipefail", "-c", command])
         {
             RedirectStandardError = true,
             RedirectStandardOutput = true,
@@ -30,7 +30,10 @@ internal sealed class Shell(string work)
         process.WaitForExit();
         var fields = File.ReadAllLines(timing).Last().Split(' ');
         var measured = new Measured(command, process.ExitCode, double.Parse(fields[0], CultureInfo.InvariantCulture),
-            long.Parse(fields[1], CultureInfo.InvariantCulture), stdout.Result, stderr);
+            long.Parse(fields[1], CultureInfo.InvariantCulture), stdout.Result, stderr)
+        {
+            CpuSeconds = double.Parse(fields[2], CultureInfo.InvariantCulture) + double.Parse(fields[3], CultureInfo.InvariantCulture),
+        };
         return measured.ExitCode == 0 || mayFail
             ? measured
             : throw new InvalidOperationException($"bench: `{command}` failed with exit code {measured.ExitCode}:\n{stdout.Result}\n{stderr}");

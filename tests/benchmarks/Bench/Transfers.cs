@@ -7,7 +7,7 @@ namespace Modulus.Bench;
 /// publish, fetch and verify beside their peers on the corpus, against s3rver on loopback and a file:// store; fetch
 /// against this disk's limit, 20 fetches at once, fetch's peak RSS at two artifact sizes, and what each limit costs.
 /// </summary>
-internal sealed class Transfers(Shell shell, Pairs pairs, string modulus, string work, string endpoint)
+internal sealed class Transfers(Shell shell, Pairs pairs, string modulus, string work, S3rver s3rver)
 {
     private const string Kernel = "6.1.0-57-amd64";
     private const int Concurrent = 20;
@@ -15,7 +15,7 @@ internal sealed class Transfers(Shell shell, Pairs pairs, string modulus, string
 
     public async Task<string> RunAsync(string cache, string artifact, long bytes)
     {
-        var aws = $"aws --endpoint-url {endpoint}";
+        var aws = $"aws --endpoint-url {s3rver.Endpoint}";
         shell.Run($"{aws} s3 mb s3://bench");
         var key = $"--driver-version {Corpus.Version} --gardenlinux-version {Corpus.Gardenlinux} --kernel-version {Kernel} --module-type open";
         var fileStore = Path.Combine(work, "store");
@@ -26,7 +26,9 @@ internal sealed class Transfers(Shell shell, Pairs pairs, string modulus, string
         shell.Run($"{aws} s3 cp '{peerGz}' s3://bench/peer/peer.tar.gz");
         var blob = Directory.EnumerateFiles(fileStore, "*.tar.zst", SearchOption.AllDirectories).Single();
         var to = Path.Combine(work, "to");
-        var fresh = $"rm -rf '{to}' && mkdir -p '{to}'"; // before each fetch, not timed
+        // Before each fetch, not timed: an empty target, and every earlier write on the disk, so that neither side pays
+        // for the other's writeback.
+        var fresh = $"rm -rf '{to}' && mkdir -p '{to}' && sync";
         var fetchS3 = $"'{modulus}' fetch --store s3://bench/fetch {key} --to '{to}/a'";
         var fetchFile = $"'{modulus}' fetch --store file://{fileStore} {key} --to '{to}/a'";
         var cores = System.Environment.ProcessorCount;
@@ -49,6 +51,16 @@ internal sealed class Transfers(Shell shell, Pairs pairs, string modulus, string
         rows.Add(Pairs.Row("fetch (S3) vs `tar -x` of the decompressed tar onto this disk (the limit)", pairs.Run(fetchS3, untar, fresh), "≤ 1.2"));
         rows.Add(Pairs.Row("fetch (file://) vs `tar -x` of the decompressed tar onto this disk (the limit)", pairs.Run(fetchFile, untar, fresh), "≤ 1.2"));
         File.Delete(blobTar);
+
+        // Over S3 the bytes come from s3rver, a Node process on the same cores: the download alone is a limit of its own.
+        var download = $"curl -sf -o /dev/null '{s3rver.Endpoint}/bench/fetch/{Path.GetRelativePath(fileStore, blob)}'";
+        rows.Add(Pairs.Row("fetch (S3) vs `curl` of the blob from s3rver to /dev/null (the S3 limit)", pairs.Run(fetchS3, download, fresh), "≤ 1.2"));
+        shell.Run(fresh);
+        var serverBefore = s3rver.CpuSeconds;
+        var oneS3 = shell.Run(fetchS3);
+        var serverCpu = s3rver.CpuSeconds - serverBefore;
+        shell.Run(fresh);
+        var oneFile = shell.Run(fetchFile);
 
         // 20 fetches at once from the one s3rver, each into its own directory, against 20 times one fetch alone.
         var rssFiles = Path.Combine(work, "rss");
@@ -83,11 +95,18 @@ internal sealed class Transfers(Shell shell, Pairs pairs, string modulus, string
             ("zstd -dc of Modulus' blob", shell.Run($"zstd -dc '{blob}' >/dev/null")),
             ($"tar \\| zstd -3 -T{cores} (pack limit)", shell.Run($"tar -cf - -C '{artifact}' . | zstd -3 -T{cores} >/dev/null")),
         };
+        var serverBeforeCurl = s3rver.CpuSeconds;
+        var curl = shell.Run(download);
+        var serverCurlCpu = s3rver.CpuSeconds - serverBeforeCurl;
+        var disk = shell.Run($"dd if=/dev/zero of='{work}/dd' bs=4M count=512 oflag=direct status=none && rm -f '{work}/dd'");
 
         var text = new StringBuilder();
         text.AppendLine("| comparison | Modulus s (min / median) | peer s (min / median) | ratio (min / median) | goal | Modulus peak RSS |");
         text.AppendLine("|---|---:|---:|---:|---:|---:|");
         rows.ForEach(r => text.AppendLine(r));
+        text.AppendLine();
+        text.AppendLine(Inv, $"CPU seconds of one fetch: file:// {oneFile.CpuSeconds:F2} s in {oneFile.Seconds:F2} s; S3 {oneS3.CpuSeconds:F2} s in {oneS3.Seconds:F2} s, and s3rver {serverCpu:F2} s " +
+            $"beside it (it spends {serverCurlCpu:F2} s serving the blob to `curl` alone): {cores} cores hold {cores * oneS3.Seconds:F2} CPU seconds in that time.");
         text.AppendLine();
         text.AppendLine(Inv, $"{Concurrent} concurrent fetches from one s3rver: {concurrent.Seconds:F1} s in all against {Concurrent} × {single.Seconds:F2} s = {Concurrent * single.Seconds:F1} s one after another " +
             $"(ratio {concurrent.Seconds / (Concurrent * single.Seconds):F2}); peak RSS per process {concurrentRss.Min():F0}-{concurrentRss.Max():F0} MiB (median {Stats.Median(concurrentRss):F0}), one alone {single.RssMiB:F0} MiB.");
@@ -100,6 +119,9 @@ internal sealed class Transfers(Shell shell, Pairs pairs, string modulus, string
         {
             text.AppendLine(Inv, $"| {name} | {m.Seconds:F2} | {bytes / 1048576.0 / m.Seconds:F0} |");
         }
+
+        text.AppendLine(Inv, $"| `curl` of the blob from s3rver to /dev/null (s3rver: {serverCurlCpu:F2} CPU s) | {curl.Seconds:F2} | {bytes / 1048576.0 / curl.Seconds:F0} |");
+        text.AppendLine(Inv, $"| writing 2 GiB to this disk (`dd oflag=direct`) | {disk.Seconds:F2} | {2048 / disk.Seconds:F0} (of disk) |");
 
         return text.ToString();
     }
