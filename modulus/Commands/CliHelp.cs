@@ -37,7 +37,7 @@ internal static class CliHelp
         ["gc"] = ["modulus gc --store s3://drivers/gardenlinux --keep 3 --dry-run"],
     };
 
-    public static void Customize(RootCommand root)
+    public static void Customize(Command root)
     {
         foreach (var command in root.Subcommands)
         {
@@ -48,8 +48,10 @@ internal static class CliHelp
             }
         }
 
-        var help = root.Options.OfType<HelpOption>().Single();
-        help.Action = new WithExamples((SynchronousCommandLineAction)help.Action!);
+        if (root.Options.OfType<HelpOption>().SingleOrDefault() is { } help)
+        {
+            help.Action = new WithExamples((SynchronousCommandLineAction)help.Action!);
+        }
     }
 
     /// <summary>Whether --help was asked for: help is shown even when required options are missing.</summary>

@@ -8,30 +8,59 @@ namespace Modulus.Commands;
 /// <summary>The <c>modulus</c> command tree and its invocation (exit 2 for usage errors, MODULUS_* defaults).</summary>
 internal static class ModulusCli
 {
-    /// <summary>The command tree; <paramref name="getVariable"/> is the environment every command reads (tests pass another).</summary>
-    public static RootCommand Create(Func<string, string?> getVariable)
+    /// <summary>
+    /// The command tree; <paramref name="getVariable"/> is the environment every command reads (tests pass another).
+    /// With <paramref name="only"/>, the root holds that command alone: what a run of it needs. Building every command
+    /// with its options and help was a quarter of a `status` run (the readiness probe, docs/performance.md). The root is
+    /// a plain command named modulus, not System.CommandLine's RootCommand, whose name comes from the entry assembly's
+    /// location through reflection (another tenth of a `status` run); <paramref name="helpAndVersion"/> false leaves out
+    /// --help and --version, whose descriptions come from resources, for a command line that names neither.
+    /// </summary>
+    public static Command Create(Func<string, string?> getVariable, string? only = null, bool helpAndVersion = true)
     {
-        var root = new RootCommand("modulus: compiles NVIDIA kernel modules for Garden Linux once, distributes them, installs them on every GPU node")
+        var root = new Command(Name, "modulus: compiles NVIDIA kernel modules for Garden Linux once, distributes them, installs them on every GPU node");
+        if (helpAndVersion)
         {
-            CompileCommand.Create(getVariable),
-            PublishCommand.Create(getVariable),
-            FetchCommand.Create(getVariable),
-            ListCommand.Create(getVariable),
-            VerifyCommand.Create(getVariable),
-            InstallCommand.Create(getVariable),
-            StatusCommand.Create(),
-            WatchCommand.Create(),
-            FabricManagerCommand.Create(),
-            CoverageCommand.Create(getVariable),
-            GcCommand.Create(getVariable),
-        };
+            root.Add(new HelpOption());
+            root.Add(new VersionOption());
+        }
+
+        foreach (var (name, create) in Commands(getVariable))
+        {
+            if (only is null || only == name)
+            {
+                root.Add(create());
+            }
+        }
+
         CliHelp.Customize(root);
         return root;
     }
 
+    public const string Name = "modulus";
+
+    /// <summary>Every command by name, in the order help lists them.</summary>
+    private static (string Name, Func<Command> Create)[] Commands(Func<string, string?> getVariable) =>
+    [
+        ("compile", () => CompileCommand.Create(getVariable)),
+        ("publish", () => PublishCommand.Create(getVariable)),
+        ("fetch", () => FetchCommand.Create(getVariable)),
+        ("list", () => ListCommand.Create(getVariable)),
+        ("verify", () => VerifyCommand.Create(getVariable)),
+        ("install", () => InstallCommand.Create(getVariable)),
+        ("status", StatusCommand.Create),
+        ("watch", WatchCommand.Create),
+        ("fabric-manager", FabricManagerCommand.Create),
+        ("coverage", () => CoverageCommand.Create(getVariable)),
+        ("gc", () => GcCommand.Create(getVariable)),
+    ];
+
     public static async Task<int> InvokeAsync(string[] args, Func<string, string?> getVariable)
     {
-        var root = Create(getVariable);
+        // A run names its command first: only that one is built. Anything else (help, a mistyped command, which gets a
+        // suggestion from every command's name) gets the whole tree.
+        var named = args.Length > 0 && Commands(getVariable).Any(c => c.Name == args[0]) ? args[0] : null;
+        var root = Create(getVariable, named, helpAndVersion: named is null || args.Any(IsHelpOrVersion));
         Distribution.TransferProgress.LiveTerminal = Distribution.TransferProgress.IsLiveTerminal(getVariable);
         ParseResult parsed;
         try
@@ -51,4 +80,7 @@ internal static class ModulusCli
         // Time for a cancelled command to stop its children and clean up before the process ends.
         return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(30) });
     }
+
+    /// <summary>The tokens System.CommandLine's --help and --version answer to.</summary>
+    private static bool IsHelpOrVersion(string arg) => arg is "-h" or "--help" or "-?" or "/h" or "/?" or "--version";
 }

@@ -54,7 +54,7 @@ internal static class Suggestions
         var names = new List<string>();
         for (var result = parsed.CommandResult; result is not null; result = result.Parent as System.CommandLine.Parsing.CommandResult)
         {
-            names.Insert(0, result.Command is RootCommand ? "modulus" : result.Command.Name);
+            names.Insert(0, result.Command.Name);
         }
 
         return string.Join(' ', names);
