@@ -14,8 +14,15 @@ namespace Modulus.Core.Logging;
 /// </summary>
 public static class ModulusLogging
 {
-    public static ILoggerFactory CreateFactory(string? levelOverride = null) =>
-        new SerilogLoggerFactory(CreateLogger(levelOverride), dispose: true);
+    /// <summary>
+    /// The commands' logging: MODULUS_LOG_LEVEL is checked now (a wrong one is exit 2 before any work), and Serilog's
+    /// pipeline is built with the first event that passes it (<see cref="DeferredLoggerFactory"/>).
+    /// </summary>
+    public static ILoggerFactory CreateFactory(string? levelOverride = null)
+    {
+        var level = ParseLevel(levelOverride ?? Environment.GetEnvironmentVariable("MODULUS_LOG_LEVEL"));
+        return new DeferredLoggerFactory((LogLevel)(int)level, () => new SerilogLoggerFactory(CreateLogger(levelOverride), dispose: true));
+    }
 
     public static Serilog.Core.Logger CreateLogger(string? levelOverride = null)
     {
