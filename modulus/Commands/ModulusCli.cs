@@ -33,7 +33,11 @@ internal static class ModulusCli
             }
         }
 
-        CliHelp.Customize(root);
+        if (helpAndVersion)
+        {
+            CliHelp.Customize(root); // the options' MODULUS_* variables and the examples: for help only
+        }
+
         return root;
     }
 
