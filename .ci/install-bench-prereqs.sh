@@ -4,7 +4,7 @@ set -eu
 sudo_cmd=
 [ "$(id -u)" -eq 0 ] || sudo_cmd=sudo
 missing=
-for p in pigz zstd time; do
+for p in pigz zstd time hyperfine curl; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
 command -v aws >/dev/null 2>&1 || missing="$missing awscli"

@@ -41,6 +41,42 @@ internal sealed class Pairs(Shell shell, int count)
         }
     }
 
+    /// <summary>
+    /// Modulus against the larger of several limits, each measured in every round beside it (the order turns round
+    /// every other round): the peer of a round is its slowest limit, so the ratio is Modulus' time over what the
+    /// slowest step it cannot skip takes alone on this machine at that moment.
+    /// </summary>
+    public List<(Measured Modulus, Measured Peer)> RunAgainstLimits(string modulusCommand, IReadOnlyList<string> limitCommands, string prepare)
+    {
+        var results = new List<(Measured, Measured)>();
+        for (var i = 0; i < count; i++)
+        {
+            Measured Timed(string command)
+            {
+                shell.Run(prepare);
+                return shell.Run(command);
+            }
+
+            Measured m;
+            List<Measured> limits;
+            if (i % 2 == 0)
+            {
+                m = Timed(modulusCommand);
+                limits = [.. limitCommands.Select(Timed)];
+            }
+            else
+            {
+                limits = [.. limitCommands.Select(Timed)];
+                m = Timed(modulusCommand);
+            }
+
+            results.Add((m, limits.MaxBy(l => l.Seconds)!));
+        }
+
+        Console.Error.WriteLine($"bench: the larger limit was {string.Join(", ", results.Select(r => r.Item2.Command.Split(' ')[0]))}");
+        return results;
+    }
+
     /// <summary>A row of the main table: Modulus and peer seconds, their ratio (min / median), the goal, Modulus' peak RSS.</summary>
     public static string Row(string name, List<(Measured Modulus, Measured Peer)> results, string goal)
     {

@@ -76,12 +76,18 @@ if (sections.Contains("image"))
 
 if (sections.Contains("status"))
 {
+    // Time from hyperfine (no shell between it and modulus, 40 runs after 3 warm-ups; GNU time counts in 10 ms steps
+    // and times the shell too), peak RSS from GNU time. An empty host root: status exits 1 there (not ready).
     var empty = Directory.CreateDirectory(Path.Combine(work, "empty-host")).FullName;
-    var status = Enumerable.Range(0, 10).Select(_ => shell.Run($"'{modulus}' status --host-root '{empty}' --cache-dir '{empty}/cache'", mayFail: true)).ToList();
-    var statusMs = Stats.Median(status.Select(m => m.Seconds)) * 1000;
-    var statusMiB = Stats.Median(status.Select(m => m.RssMiB));
-    text.AppendLine(inv, $"| `status` time, 10 calls (GNU time counts in 10 ms steps: 0 is under 10 ms) | {status.Min(m => m.Seconds) * 1000:F0} / {statusMs:F0} ms | ≤ 20 ms | **{statusMs / 20:F2}** |");
-    text.AppendLine(inv, $"| `status` peak RSS, 10 calls | {status.Min(m => m.RssMiB):F1} / {statusMiB:F1} MiB | ≤ 20 MiB | **{statusMiB / 20:F2}** |");
+    var statusCommand = $"'{modulus}' status --host-root '{empty}' --cache-dir '{empty}/cache'";
+    var timesJson = Path.Combine(work, "status.json");
+    shell.Run($"hyperfine --style none -N -i -w 3 -r 40 --export-json '{timesJson}' \"{statusCommand.Replace("'", string.Empty, StringComparison.Ordinal)}\"");
+    var times = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(timesJson)).RootElement.GetProperty("results")[0];
+    var statusMs = times.GetProperty("median").GetDouble() * 1000;
+    var statusRss = Enumerable.Range(0, 10).Select(_ => shell.Run(statusCommand, mayFail: true).RssMiB).ToList();
+    var statusMiB = Stats.Median(statusRss);
+    text.AppendLine(inv, $"| `status` time (hyperfine, 40 runs) | {times.GetProperty("min").GetDouble() * 1000:F1} / {statusMs:F1} ms | ≤ 20 ms | **{statusMs / 20:F2}** |");
+    text.AppendLine(inv, $"| `status` peak RSS (GNU time, 10 runs) | {statusRss.Min():F1} / {statusMiB:F1} MiB | ≤ 20 MiB | **{statusMiB / 20:F2}** |");
 }
 
 if (sections.Contains("install"))
