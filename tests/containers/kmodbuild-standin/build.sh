@@ -15,7 +15,7 @@ minbase=localhost/modulus-ci/debian:trixie-minbase
 build() { # TARGET NAME RECIPE
   local log="$tools/images/${2//[\/:]/_}.build.log"
   mkdir -p "$tools/images"
-  buildah bud --network host --layers --target "$1" --build-arg "base=$minbase" --label "io.modulus.ci.recipe=$3" -f "$here/Containerfile" -t "$2" "$here" > "$log" 2>&1 \
+  buildah bud --network host --layers --target "$1" --build-arg "base=$minbase" --build-arg "recipe=$3" -f "$here/Containerfile" -t "$2" "$here" > "$log" 2>&1 \
     || { tail -30 "$log" >&2; say "building $2 failed; the whole log: $log"; return 1; }
   sed -n '/^Installed Kernel Headers:/,/^\[/p' "$log" | grep -v '^\[' >&2 || true
 }
