@@ -53,6 +53,11 @@ internal sealed class Transfers(Shell shell, Pairs pairs, string modulus, string
         var download = $"curl -sf -o /dev/null '{s3rver.Endpoint}/bench/fetch/{Path.GetRelativePath(fileStore, blob)}'";
         rows.Add(Pairs.Row("fetch (file://) vs the larger of `zstd -dc` of the blob and `tar -x` of the decompressed tar onto this disk (the limit)", pairs.RunAgainstLimits(fetchFile, [unzstd, untar], fresh), "≤ 1.2"));
         rows.Add(Pairs.Row("fetch (S3) vs the larger of those two and `curl` of the blob from s3rver to /dev/null (the S3 limit)", pairs.RunAgainstLimits(fetchS3, [unzstd, untar, download], fresh), "≤ 1.2"));
+
+        // The same steps at once, as native tools do them without checking anything: what two cores allow when the
+        // stages share them (and, over S3, share them with s3rver).
+        rows.Add(Pairs.Row("fetch (file://) vs `zstd -dc \\| tar -x` (native, unverified, the stages sharing the cores)", pairs.Run(fetchFile, $"zstd -dc '{blob}' | tar -xf - -C '{to}'", fresh), "—"));
+        rows.Add(Pairs.Row("fetch (S3) vs `curl \\| zstd -dc \\| tar -x` from s3rver (native, unverified)", pairs.Run(fetchS3, $"{download.Replace(" -o /dev/null", string.Empty, StringComparison.Ordinal)} | zstd -dc | tar -xf - -C '{to}'", fresh), "—"));
         File.Delete(blobTar);
 
         shell.Run(fresh);
