@@ -7,7 +7,8 @@ namespace Modulus.Install;
 /// </summary>
 internal sealed class HostModuleIndex
 {
-    private readonly Dictionary<string, (string Path, string[] Depends)> modules = new(StringComparer.Ordinal);
+    /// <summary>Each module's line of modules.dep and where its colon is; its dependencies are read when it is visited.</summary>
+    private readonly Dictionary<string, (string Line, int Colon)> modules = new(StringComparer.Ordinal);
     private readonly HashSet<string> builtIn = new(StringComparer.Ordinal);
 
     public HostModuleIndex(string hostRoot, string kernelRelease)
@@ -17,13 +18,13 @@ internal sealed class HostModuleIndex
         if (File.Exists(dep))
         {
             // kernel/drivers/gpu/drm/drm_kms_helper.ko: kernel/drivers/gpu/drm/drm.ko kernel/drivers/i2c/i2c-core.ko
+            // A node's modules.dep has thousands of lines and install needs a handful: only the names are made here.
             foreach (var line in File.ReadLines(dep))
             {
                 var colon = line.IndexOf(':');
                 if (colon > 0)
                 {
-                    var depends = line[(colon + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                    modules.TryAdd(NameOf(line[..colon]), (line[..colon], depends.Select(NameOf).ToArray()));
+                    modules.TryAdd(NameOf(line.AsSpan(0, colon)), (line, colon));
                 }
             }
         }
@@ -70,20 +71,22 @@ internal sealed class HostModuleIndex
                 return;
             }
 
-            foreach (var dependency in entry.Depends)
+            foreach (var dependency in entry.Line[(entry.Colon + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries))
             {
-                Visit(dependency);
+                Visit(NameOf(dependency));
             }
 
-            order.Add((module, Path.Combine(Directory, entry.Path)));
+            order.Add((module, Path.Combine(Directory, entry.Line[..entry.Colon])));
         }
     }
 
     /// <summary>kernel/drivers/gpu/drm/drm_kms_helper.ko(.xz|.zst|.gz) → drm_kms_helper.</summary>
-    public static string NameOf(string path)
+    public static string NameOf(string path) => NameOf(path.AsSpan());
+
+    private static string NameOf(ReadOnlySpan<char> path)
     {
-        var name = Path.GetFileName(path);
-        foreach (var suffix in new[] { ".xz", ".zst", ".gz" })
+        var name = path[(path.LastIndexOf('/') + 1)..];
+        foreach (var suffix in (ReadOnlySpan<string>)[".xz", ".zst", ".gz"])
         {
             if (name.EndsWith(suffix, StringComparison.Ordinal))
             {
@@ -91,6 +94,14 @@ internal sealed class HostModuleIndex
             }
         }
 
-        return (name.EndsWith(".ko", StringComparison.Ordinal) ? name[..^3] : name).Replace('-', '_');
+        if (name.EndsWith(".ko", StringComparison.Ordinal))
+        {
+            name = name[..^3];
+        }
+
+        Span<char> normal = name.Length <= 256 ? stackalloc char[name.Length] : new char[name.Length];
+        name.CopyTo(normal);
+        normal.Replace('-', '_');
+        return new string(normal);
     }
 }
