@@ -12,7 +12,7 @@ DEMO_GARDENLINUX_VERSION ?= 1877.3
 export CONTAINERS_CONF := $(CURDIR)/.ci/containers.conf
 MODULUS_IMAGE ?= localhost/modulus:dev
 
-.PHONY: help prereqs container-prereqs build test demo vm-modulus payload publish bench clean image image-current kmodbuild-standin compiler-pod
+.PHONY: help prereqs container-prereqs build test demo vm-modulus payload publish bench clean image image-current image-archive kmodbuild-standin compiler-pod
 
 help:
 	@echo "make demo     the whole job: compile a stand-in NVIDIA driver, publish it to .cache/demo/store, install it into a real kernel (QEMU), status"
@@ -113,6 +113,11 @@ IMAGE_PLATFORMS ?= amd64 arm64
 image: container-prereqs
 	IMAGE=$(MODULUS_IMAGE) PLATFORMS="$(IMAGE_PLATFORMS)" bash .ci/images/modulus-image.sh
 
+# The OCI archive of `make image` (both platforms), built again only when its images come from other sources.
+image-archive: container-prereqs
+	@bash .ci/images/modulus-image.sh --archive-current && echo "image: artifacts/modulus-image.oci.tar is built from these sources" \
+	  || $(MAKE) --no-print-directory image
+
 # The image as `make image` builds it, built only when the sources it is made of changed since (or it is missing),
 # and then for this machine's platform only: what `make compiler-pod` and the tests run (CI builds both first).
 image-current: container-prereqs
@@ -135,11 +140,10 @@ compiler-pod: prereqs container-prereqs image-current
 # .run for the compile rows; the tables land in .cache/bench/results.md.
 BENCH_MIB ?= 350
 BENCH_PAIRS ?= 3
-bench: prereqs container-prereqs publish vm-modulus
+# The binary measured is the image's (vm-modulus copies it out of the image when the image is current).
+bench: prereqs image-archive vm-modulus
 	@sh .ci/install-bench-prereqs.sh
-	@bash .ci/images/modulus-image.sh --archive-current && echo "image: artifacts/modulus-image.oci.tar is built from these sources" \
-	  || $(MAKE) --no-print-directory image
 	mkdir -p $(CURDIR)/.cache/bench
-	dotnet run -c Release --project tests/benchmarks/Bench -- $(ARTIFACTS)/modulus/modulus \
+	dotnet run -c Release --project tests/benchmarks/Bench -- $(CURDIR)/.cache/vm/modulus/modulus \
 	  $(CURDIR)/.tools/node_modules/s3rver/bin/s3rver.js $(CURDIR)/.cache/bench/work $(BENCH_MIB) $(BENCH_PAIRS) \
 	  | tee $(CURDIR)/.cache/bench/results.md
