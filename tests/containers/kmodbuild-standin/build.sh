@@ -12,12 +12,18 @@ cross=localhost/kmodbuild-standin:arm64-cross-trixie
 three=localhost/kmodbuild-standin:amd64-three-trixie
 minbase=localhost/modulus-ci/debian:trixie-minbase
 
+# The recipe label is put on after the build, in a commit of its own: with --layers, buildah 1.28 takes a LABEL step
+# (and --label) from its layer cache whatever the value, so a changed recipe whose steps were all cached left the
+# image labelled with the old one.
 build() { # TARGET NAME RECIPE
-  local log="$tools/images/${2//[\/:]/_}.build.log"
+  local log="$tools/images/${2//[\/:]/_}.build.log" ctr
   mkdir -p "$tools/images"
-  buildah bud --network host --layers --target "$1" --build-arg "base=$minbase" --build-arg "recipe=$3" -f "$here/Containerfile" -t "$2" "$here" > "$log" 2>&1 \
+  buildah bud --network host --layers --target "$1" --build-arg "base=$minbase" -f "$here/Containerfile" -t "$2" "$here" > "$log" 2>&1 \
     || { tail -30 "$log" >&2; say "building $2 failed; the whole log: $log"; return 1; }
   sed -n '/^Installed Kernel Headers:/,/^\[/p' "$log" | grep -v '^\[' >&2 || true
+  ctr=$(buildah from --pull=never "$2" 2>> "$log") && buildah config --label "io.modulus.ci.recipe=$3" "$ctr" 2>> "$log" \
+    && buildah commit --quiet --rm "$ctr" "$2" >> "$log" 2>&1 \
+    || { say "labelling $2 with recipe $3 failed; the whole log: $log"; return 1; }
 }
 
 what=${1:-all}
