@@ -19,9 +19,7 @@ public static class ArtifactScanner
         await Parallel.ForEachAsync(order, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellationToken }, async (i, token) =>
         {
             var (relative, info) = found[i];
-            entries[i] = info.LinkTarget is { } target
-                ? new FileEntry(relative, null, 0, "0777", target)
-                : new FileEntry(relative, await HashFileAsync(info.FullName, token), info.Length, FormatMode(info.UnixFileMode), null);
+            entries[i] = Entry(relative, info, info.LinkTarget is null ? await HashFileAsync(info.FullName, token) : null);
             progress?.Report(entries[i].Size);
         });
 
@@ -30,9 +28,12 @@ public static class ArtifactScanner
 
     /// <summary>What <see cref="ScanFilesAsync"/> finds, without reading a file: <c>Sha256</c> is null throughout.</summary>
     public static IReadOnlyList<FileEntry> ListFiles(string root) =>
-        [.. Find(root).Select(f => f.Info.LinkTarget is { } target
-            ? new FileEntry(f.Relative, null, 0, "0777", target)
-            : new FileEntry(f.Relative, null, f.Info.Length, FormatMode(f.Info.UnixFileMode), null)).OrderBy(e => e.Path, StringComparer.Ordinal)];
+        [.. Find(root).Select(f => Entry(f.Relative, f.Info, null)).OrderBy(e => e.Path, StringComparer.Ordinal)];
+
+    /// <summary>The manifest entry of a symlink (mode 0777, no size) or a regular file with <paramref name="sha256"/>.</summary>
+    private static FileEntry Entry(string relative, FileInfo info, string? sha256) => info.LinkTarget is { } target
+        ? new FileEntry(relative, null, 0, "0777", target)
+        : new FileEntry(relative, sha256, info.Length, FormatMode(info.UnixFileMode), null);
 
     /// <summary>Every regular file and symlink below <paramref name="root"/> but manifest.json.</summary>
     private static List<(string Relative, FileInfo Info)> Find(string root)

@@ -112,66 +112,56 @@ internal sealed partial class Fetcher
     /// stops taking them (an entry was refused, the tar is damaged), the rest is only hashed, so that a damaged or
     /// truncated blob is reported as such, whatever the tar reader made of it.
     /// </summary>
-    private static async Task ReadAsync(HashingStream hashing, PipeWriter output, CancellationToken cancellationToken)
+    private static Task ReadAsync(HashingStream hashing, PipeWriter output, CancellationToken cancellationToken) =>
+        StageAsync(output, async () =>
+        {
+            if (!await PumpAsync(hashing, output, cancellationToken))
+            {
+                await hashing.CopyToAsync(Stream.Null, cancellationToken);
+            }
+        });
+
+    /// <summary>The second stage: the blob decompressed into <paramref name="output"/>.</summary>
+    private static Task DecompressAsync(PipeReader input, BlobInfo blob, PipeWriter output, CancellationToken cancellationToken) =>
+        StageAsync(output, async () =>
+        {
+            await using var source = input.AsStream();
+            await using var decompressed = BlobCompression.Decompress(source, blob.Compression, blob.Key);
+            await PumpAsync(decompressed, output, cancellationToken);
+        });
+
+    /// <summary>Runs a stage and completes its <paramref name="output"/>, with the stage's exception if it throws, so that the next stage sees it.</summary>
+    private static async Task StageAsync(PipeWriter output, Func<Task> stage)
     {
         try
         {
-            while (true)
-            {
-                var read = await hashing.ReadAsync(output.GetMemory(SegmentSize), cancellationToken);
-                if (read == 0)
-                {
-                    break;
-                }
-
-                output.Advance(read);
-                if ((await output.FlushAsync(cancellationToken)).IsCompleted)
-                {
-                    await hashing.CopyToAsync(Stream.Null, cancellationToken);
-                    break;
-                }
-            }
-
+            await stage();
             await output.CompleteAsync();
         }
         catch (Exception e)
         {
-            await output.CompleteAsync(e); // the decompressor sees it
+            await output.CompleteAsync(e);
             throw;
         }
     }
 
-    /// <summary>The second stage: the blob decompressed into <paramref name="output"/>, in segment-sized reads.</summary>
-    private static async Task DecompressAsync(PipeReader input, BlobInfo blob, PipeWriter output, CancellationToken cancellationToken)
+    /// <summary>
+    /// Copies <paramref name="source"/> into <paramref name="output"/> in segment-sized pieces. False when the next stage
+    /// stopped taking them before the end (it is done, or refused an entry).
+    /// </summary>
+    private static async Task<bool> PumpAsync(Stream source, PipeWriter output, CancellationToken cancellationToken)
     {
-        try
+        int read;
+        while ((read = await source.ReadAsync(output.GetMemory(SegmentSize), cancellationToken)) > 0)
         {
-            await using (var source = input.AsStream())
-            await using (var decompressed = BlobCompression.Decompress(source, blob.Compression, blob.Key))
+            output.Advance(read);
+            if ((await output.FlushAsync(cancellationToken)).IsCompleted)
             {
-                while (true)
-                {
-                    var read = await decompressed.ReadAsync(output.GetMemory(SegmentSize), cancellationToken);
-                    if (read == 0)
-                    {
-                        break;
-                    }
-
-                    output.Advance(read);
-                    if ((await output.FlushAsync(cancellationToken)).IsCompleted)
-                    {
-                        break; // the tar reader is done (or refused an entry)
-                    }
-                }
+                return false;
             }
+        }
 
-            await output.CompleteAsync();
-        }
-        catch (Exception e)
-        {
-            await output.CompleteAsync(e); // the tar reader sees it
-            throw;
-        }
+        return true;
     }
 
     private static ModulusException DiskFull(Manifest manifest, DirectoryHandle directory, long needed, long free) => new(

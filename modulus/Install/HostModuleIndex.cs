@@ -94,14 +94,6 @@ internal sealed class HostModuleIndex
             }
         }
 
-        if (name.EndsWith(".ko", StringComparison.Ordinal))
-        {
-            name = name[..^3];
-        }
-
-        Span<char> normal = name.Length <= 256 ? stackalloc char[name.Length] : new char[name.Length];
-        name.CopyTo(normal);
-        normal.Replace('-', '_');
-        return new string(normal);
+        return (name.EndsWith(".ko", StringComparison.Ordinal) ? name[..^3] : name).ToString().Replace('-', '_');
     }
 }
