@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using System.CommandLine.Help;
 using Modulus.Commands.Options;
 using Modulus.Core.Errors;
@@ -81,9 +82,26 @@ internal static class ModulusCli
             return ErrorReport.Write(ExitCodes.InvalidInput, Suggestions.Describe(parsed));
         }
 
-        // Time for a cancelled command to stop its children and clean up before the process ends.
-        return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(30) });
+        // SIGINT and SIGTERM cancel the command; one that has not stopped 30 s later (time to stop its children and clean
+        // up) is left, with 130 or 143. The handlers are in place before the command starts: System.CommandLine's own
+        // (ProcessTerminationTimeout) are registered only once the command's action reaches its first await, and a
+        // signal before that, such as a pod stopped just as the command logged its first line, killed it outright.
+        using var stopping = new CancellationTokenSource();
+        var forced = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        void Stop(PosixSignalContext signal)
+        {
+            signal.Cancel = true;
+            var code = signal.Signal == PosixSignal.SIGINT ? 130 : 143;
+            stopping.Cancel();
+            _ = Task.Delay(StopGrace, CancellationToken.None).ContinueWith(_ => forced.TrySetResult(code), TaskScheduler.Default);
+        }
+
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        return await await Task.WhenAny(parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }, stopping.Token), forced.Task);
     }
+
+    private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(30);
 
     /// <summary>The tokens System.CommandLine's --help and --version answer to.</summary>
     private static bool IsHelpOrVersion(string arg) => arg is "-h" or "--help" or "-?" or "/h" or "/?" or "--version";
