@@ -5,12 +5,13 @@ namespace Modulus.Core.Processes;
 /// <summary>A child process exited with a code its caller did not accept.</summary>
 public sealed class CommandFailedException : ModulusException
 {
-    public CommandFailedException(string commandLine, int processExitCode, IReadOnlyList<string> stderrTail)
-        : base(Describe(commandLine, processExitCode, stderrTail))
+    public CommandFailedException(string commandLine, int processExitCode, IReadOnlyList<string> stderrTail, IReadOnlyList<string>? stdoutTail = null)
+        : base(Describe(commandLine, processExitCode, stderrTail, stdoutTail ?? []))
     {
         CommandLine = commandLine;
         ProcessExitCode = processExitCode;
         StderrTail = stderrTail;
+        StdoutTail = stdoutTail ?? [];
     }
 
     public string CommandLine { get; }
@@ -19,12 +20,21 @@ public sealed class CommandFailedException : ModulusException
 
     public IReadOnlyList<string> StderrTail { get; }
 
-    private static string Describe(string commandLine, int exitCode, IReadOnlyList<string> tail)
+    public IReadOnlyList<string> StdoutTail { get; }
+
+    private static string Describe(string commandLine, int exitCode, IReadOnlyList<string> stderrTail, IReadOnlyList<string> stdoutTail)
     {
-        var text = $"command failed with exit code {exitCode}: {commandLine}";
-        return tail.Count == 0
-            ? text
-            : text + Environment.NewLine + "last lines of its error output:" + Environment.NewLine
-              + string.Join(Environment.NewLine, tail.Select(l => "  " + l));
+        var text = new System.Text.StringBuilder($"command failed with exit code {exitCode}: {commandLine}");
+        Append("last lines of its output:", stdoutTail);
+        Append("last lines of its error output:", stderrTail);
+        return text.ToString();
+
+        void Append(string heading, IReadOnlyList<string> lines)
+        {
+            if (lines.Count > 0)
+            {
+                text.AppendLine().Append(heading).AppendLine().AppendJoin(Environment.NewLine, lines.Select(l => "  " + l));
+            }
+        }
     }
 }

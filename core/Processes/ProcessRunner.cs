@@ -9,7 +9,7 @@ namespace Modulus.Core.Processes;
 /// Runs programs with CliWrap, their output streamed line by line into the logger (stdout at Information, stderr
 /// at Warning) and to the caller. What CliWrap does not do by itself, and this adds: SIGTERM (not SIGINT) first on
 /// cancel, to the whole process group for <see cref="ProcessSpec.OwnProcessGroup"/>, SIGKILL after the grace
-/// period; the stderr tail in <see cref="CommandFailedException"/>; a group guard (<c>setsid</c>) that ends a build
+/// period; the last lines of stdout and stderr in <see cref="CommandFailedException"/>; a group guard (<c>setsid</c>) that ends a build
 /// whose dev-builder was killed.
 /// </summary>
 public sealed class ProcessRunner(ILogger<ProcessRunner> logger) : IProcessRunner
@@ -17,7 +17,8 @@ public sealed class ProcessRunner(ILogger<ProcessRunner> logger) : IProcessRunne
     public async Task<ProcessResult> RunAsync(ProcessSpec spec, Action<OutputLine>? onOutput, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var tail = new Queue<string>();
+        var stdoutTail = new Tail(spec.StdoutTailLines);
+        var stderrTail = new Tail(spec.StderrTailLines);
         var stopwatch = Stopwatch.StartNew();
 
         logger.LogDebug("Running {CommandLine}", spec.CommandLine);
@@ -33,7 +34,7 @@ public sealed class ProcessRunner(ILogger<ProcessRunner> logger) : IProcessRunne
         CommandTask<CommandResult> running;
         try
         {
-            running = CreateCommand(spec, tail, onOutput, abandonOutput.Token).ExecuteAsync(forceful.Token, CancellationToken.None);
+            running = CreateCommand(spec, stdoutTail, stderrTail, onOutput, abandonOutput.Token).ExecuteAsync(forceful.Token, CancellationToken.None);
         }
         catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)
         {
@@ -70,19 +71,13 @@ public sealed class ProcessRunner(ILogger<ProcessRunner> logger) : IProcessRunne
                 throw new OperationCanceledException($"'{spec.CommandLine}' was cancelled", cancellationToken);
             }
 
-            List<string> stderrTail;
-            lock (tail)
-            {
-                stderrTail = [.. tail];
-            }
-
             logger.LogDebug("{Program} exited with {ExitCode} after {Seconds:F1} s", spec.Program, exitCode, stopwatch.Elapsed.TotalSeconds);
             if (spec.ValidateExitCode && exitCode != 0)
             {
-                throw new CommandFailedException(spec.CommandLine, exitCode, stderrTail);
+                throw new CommandFailedException(spec.CommandLine, exitCode, stderrTail.Lines(), stdoutTail.Lines());
             }
 
-            return new ProcessResult(exitCode, stopwatch.Elapsed, stderrTail);
+            return new ProcessResult(exitCode, stopwatch.Elapsed, stderrTail.Lines()) { StdoutTail = stdoutTail.Lines() };
         }
     }
 
@@ -148,7 +143,7 @@ public sealed class ProcessRunner(ILogger<ProcessRunner> logger) : IProcessRunne
         forceful.CancelAfter(spec.KillGracePeriod); // CliWrap then kills the process tree
     }
 
-    private Command CreateCommand(ProcessSpec spec, Queue<string> tail, Action<OutputLine>? onOutput, CancellationToken abandonOutput)
+    private Command CreateCommand(ProcessSpec spec, Tail stdoutTail, Tail stderrTail, Action<OutputLine>? onOutput, CancellationToken abandonOutput)
     {
         var setsid = spec.OwnProcessGroup ? SetsidLocations.FirstOrDefault(File.Exists) : null;
         IEnumerable<string> arguments = setsid is null
@@ -173,21 +168,22 @@ public sealed class ProcessRunner(ILogger<ProcessRunner> logger) : IProcessRunne
             .WithStandardInputPipe(PipeSource.Null) // children never read our stdin
             .WithStandardOutputPipe(Lines(line =>
             {
-                logger.LogInformation("{Program:l}: {Line:l}", spec.Program, line);
+                stdoutTail.Add(line);
+                if (spec.LogOutput)
+                {
+                    logger.LogInformation("{Program:l}: {Line:l}", spec.Program, line);
+                }
+
                 onOutput?.Invoke(new OutputLine(OutputStream.Stdout, line));
             }, abandonOutput))
             .WithStandardErrorPipe(Lines(line =>
             {
-                lock (tail)
+                stderrTail.Add(line);
+                if (spec.LogOutput)
                 {
-                    tail.Enqueue(line);
-                    while (tail.Count > spec.StderrTailLines)
-                    {
-                        tail.Dequeue();
-                    }
+                    logger.LogWarning("{Program:l}: {Line:l}", spec.Program, line);
                 }
 
-                logger.LogWarning("{Program:l}: {Line:l}", spec.Program, line);
                 onOutput?.Invoke(new OutputLine(OutputStream.Stderr, line));
             }, abandonOutput));
     }
@@ -219,6 +215,32 @@ public sealed class ProcessRunner(ILogger<ProcessRunner> logger) : IProcessRunne
         "guard=$1; shift; " +
         "if [ \"$guard\" -gt 0 ]; then ( while kill -0 \"$guard\" 2>/dev/null; do sleep 1; done; kill -KILL 0 ) </dev/null >/dev/null 2>&1 & watcher=$!; fi; " +
         "\"$@\"; status=$?; [ -n \"${watcher:-}\" ] && kill \"$watcher\" 2>/dev/null; exit $status";
+
+    /// <summary>The last <c>capacity</c> lines of one output stream.</summary>
+    private sealed class Tail(int capacity)
+    {
+        private readonly Queue<string> lines = new();
+
+        public void Add(string line)
+        {
+            lock (lines)
+            {
+                lines.Enqueue(line);
+                while (lines.Count > capacity)
+                {
+                    lines.Dequeue();
+                }
+            }
+        }
+
+        public List<string> Lines()
+        {
+            lock (lines)
+            {
+                return [.. lines];
+            }
+        }
+    }
 
     private static readonly string[] SetsidLocations = ["/usr/bin/setsid", "/bin/setsid"];
 

@@ -29,8 +29,20 @@ public sealed record ProcessSpec(string Program, IReadOnlyList<string> Arguments
     /// <summary>With <see cref="OwnProcessGroup"/>: the process whose death ends the group (dev-builder itself); 0 for none.</summary>
     public int GuardPid { get; init; }
 
+    /// <summary>
+    /// Each output line goes to the logger (stdout at Information, stderr at Warning); false for a program whose output
+    /// may repeat a file's content, which then reaches only the caller's <c>onOutput</c>, if it passes one.
+    /// </summary>
+    public bool LogOutput { get; init; } = true;
+
     /// <summary>How many of the last stderr lines a failure carries.</summary>
     public int StderrTailLines { get; init; } = 20;
+
+    /// <summary>
+    /// How many of the last stdout lines a failure carries: a failed build often says why there, above make's own
+    /// <c>*** Error</c> lines on stderr (NVIDIA's Kbuild echoes a failed sanity check's verdict to stdout).
+    /// </summary>
+    public int StdoutTailLines { get; init; } = 5;
 
     public string CommandLine => string.Join(' ', new[] { Program }.Concat(Arguments).Select(Quote));
 

@@ -29,7 +29,7 @@ internal sealed class RecipeSteps(IProcessRunner runner)
     {
         var spec = new ProcessSpec(program, arguments)
         {
-            Environment = BuildEnvironment, ValidateExitCode = false, StderrTailLines = 0, OwnProcessGroup = true, GuardPid = Environment.ProcessId,
+            Environment = BuildEnvironment, ValidateExitCode = false, LogOutput = false, StderrTailLines = 0, StdoutTailLines = 0, OwnProcessGroup = true, GuardPid = Environment.ProcessId,
         };
         context.Say("$ " + spec.CommandLine + " (output not shown)");
         var result = await runner.RunAsync(spec, null, cancellationToken);

@@ -59,6 +59,60 @@ public sealed class ProcessRunnerIntegrationTests
     }
 
     [Fact(Timeout = TestTimeouts.Quick)]
+    public async Task A_failure_carries_the_last_stdout_lines_too_where_a_build_says_why()
+    {
+        // As NVIDIA's Kbuild fails on a PREEMPT_RT kernel: the verdict is echoed to stdout, make's error goes to stderr.
+        var spec = Shell(
+            "for i in $(seq 1 10); do echo \"  CC [M]  file$i.o\"; done; " +
+            "echo ' *** Failed PREEMPT_RT sanity check. Bailing out! ***'; " +
+            "echo 'make[3]: *** [Kbuild:75: conftest] Error 1' >&2; exit 2");
+
+        var failure = (await FluentActions.Awaiting(() => runner.RunAsync(spec, null, CancellationToken.None))
+            .Should().ThrowAsync<CommandFailedException>()).Which;
+
+        failure.StdoutTail.Should().HaveCount(5).And.EndWith(" *** Failed PREEMPT_RT sanity check. Bailing out! ***").And.NotContain("  CC [M]  file6.o");
+        failure.Message.Should().MatchRegex(@"(?s)last lines of its output:.*Failed PREEMPT_RT sanity check.*last lines of its error output:.*Error 1");
+    }
+
+    [Theory(Timeout = TestTimeouts.Quick)]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_spec_that_keeps_its_output_to_itself_neither_logs_it_nor_fails_with_it(bool quiet)
+    {
+        var logged = new RecordingLogger();
+        // The lines are put together by printf, so that the command line, which the log and the failure name, does not hold them.
+        var spec = Shell("printf '%s-%s\\n' hidden stdout; printf '%s-%s\\n' hidden stderr >&2; exit 4");
+        spec = quiet ? spec with { LogOutput = false, StdoutTailLines = 0, StderrTailLines = 0 } : spec;
+
+        var failure = (await FluentActions.Awaiting(() => new ProcessRunner(logged).RunAsync(spec, null, CancellationToken.None))
+            .Should().ThrowAsync<CommandFailedException>()).Which;
+
+        var shown = failure.Message + string.Join('\n', logged.Lines);
+        if (quiet)
+        {
+            shown.Should().NotContain("hidden-stdout").And.NotContain("hidden-stderr").And.NotContain("last lines");
+        }
+        else
+        {
+            logged.Lines.Should().Contain(l => l.Contains("hidden-stdout")).And.Contain(l => l.Contains("hidden-stderr"));
+            failure.Message.Should().Contain("hidden-stdout").And.Contain("hidden-stderr");
+        }
+    }
+
+    private sealed class RecordingLogger : Microsoft.Extensions.Logging.ILogger<ProcessRunner>
+    {
+        public ConcurrentQueue<string> Lines { get; } = new();
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            Lines.Enqueue(formatter(state, exception));
+    }
+
+    [Fact(Timeout = TestTimeouts.Quick)]
     public async Task Returns_a_non_zero_exit_code_when_asked_not_to_validate_it()
     {
         var result = await runner.RunAsync(Shell("exit 3") with { ValidateExitCode = false }, null, CancellationToken.None);
