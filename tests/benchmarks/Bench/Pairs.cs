@@ -42,19 +42,21 @@ internal sealed class Pairs(Shell shell, int count)
     }
 
     /// <summary>
-    /// Modulus against the larger of several limits, each measured in every round beside it (the order turns round
-    /// every other round): the peer of a round is its slowest limit, so the ratio is Modulus' time over what the
-    /// slowest step it cannot skip takes alone on this machine at that moment.
+    /// Modulus against several limits, each measured in every round beside it (the order turns round every other
+    /// round). <paramref name="serverCpu"/>, where given, reads a server's CPU seconds so far (s3rver's): what it spends
+    /// during a limit's command counts as that command's CPU, since it runs on the same cores.
     /// </summary>
-    public List<(Measured Modulus, Measured Peer)> RunAgainstLimits(string modulusCommand, IReadOnlyList<string> limitCommands, string prepare)
+    public List<LimitRound> RunAgainstLimits(string modulusCommand, IReadOnlyList<string> limitCommands, string prepare, Func<double>? serverCpu = null)
     {
-        var results = new List<(Measured, Measured)>();
+        var results = new List<LimitRound>();
         for (var i = 0; i < count; i++)
         {
             Measured Timed(string command)
             {
                 shell.Run(prepare);
-                return shell.Run(command);
+                var before = serverCpu?.Invoke() ?? 0;
+                var measured = shell.Run(command);
+                return serverCpu is null ? measured : measured with { CpuSeconds = measured.CpuSeconds + serverCpu() - before };
             }
 
             Measured m;
@@ -70,12 +72,37 @@ internal sealed class Pairs(Shell shell, int count)
                 m = Timed(modulusCommand);
             }
 
-            results.Add((m, limits.MaxBy(l => l.Seconds)!));
+            results.Add(new LimitRound(m, limits));
         }
 
-        Console.Error.WriteLine($"bench: the larger limit was {string.Join(", ", results.Select(r => r.Item2.Command.Split(' ')[0]))}");
+        Console.Error.WriteLine($"bench: the larger limit was {string.Join(", ", results.Select(r => r.Slowest.Command.Split(' ')[0]))}");
         return results;
     }
+
+    /// <summary>One round of <see cref="RunAgainstLimits"/>: Modulus' run and each limit's, the limits run one at a time.</summary>
+    internal sealed record LimitRound(Measured Modulus, IReadOnlyList<Measured> Limits)
+    {
+        /// <summary>The slowest limit: what the slowest step Modulus cannot skip takes alone on this machine at that moment.</summary>
+        public Measured Slowest => Limits.MaxBy(l => l.Seconds)!;
+
+        /// <summary>
+        /// The limits' CPU seconds over <paramref name="cores"/>: no schedule of all of their work on these cores ends
+        /// sooner, however well the steps overlap.
+        /// </summary>
+        public double Work(int cores) => Limits.Sum(l => l.CpuSeconds) / cores;
+
+        /// <summary>
+        /// The work bound of the limits' steps on <paramref name="cores"/> cores, run at once: the larger of the slowest
+        /// step and <see cref="Work"/> (the span and the work of the job; no schedule beats either).
+        /// </summary>
+        public Measured WorkBound(int cores) => Slowest with { Command = "work bound", Seconds = Math.Max(Slowest.Seconds, Work(cores)) };
+    }
+
+    /// <summary>Rounds of <see cref="RunAgainstLimits"/> as pairs of Modulus against the slowest limit of each round.</summary>
+    public static List<(Measured Modulus, Measured Peer)> AgainstSlowest(IEnumerable<LimitRound> rounds) => [.. rounds.Select(r => (r.Modulus, r.Slowest))];
+
+    /// <summary>Rounds of <see cref="RunAgainstLimits"/> as pairs of Modulus against each round's work bound on <paramref name="cores"/> cores.</summary>
+    public static List<(Measured Modulus, Measured Peer)> AgainstWorkBound(IEnumerable<LimitRound> rounds, int cores) => [.. rounds.Select(r => (r.Modulus, r.WorkBound(cores)))];
 
     /// <summary>A row of the main table: Modulus and peer seconds, their ratio (min / median), the goal, Modulus' peak RSS.</summary>
     public static string Row(string name, List<(Measured Modulus, Measured Peer)> results, string goal)
