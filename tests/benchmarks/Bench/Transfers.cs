@@ -85,6 +85,18 @@ internal sealed class Transfers(Shell shell, Pairs pairs, string modulus, string
         var concurrentRss = Directory.EnumerateFiles(rssFiles).Select(f => long.Parse(File.ReadAllLines(f).Last(), Inv) / 1024.0).ToList();
         shell.Run($"rm -rf '{to}' '{rssFiles}'");
 
+        // The same 20 as native tools do them, unverified (curl | zstd -dc | tar -x from the same s3rver), against 20
+        // times one: what this machine does to 20 writers at once, whoever they are.
+        var pipeline = $"{download.Replace(" -o /dev/null", string.Empty, StringComparison.Ordinal)} | zstd -dc | tar -xf - -C '{to}'/$i";
+        shell.Run($"rm -rf '{to}' && mkdir -p '{to}/single' && sync");
+        var peerSingle = shell.Run($"i=single; {pipeline}");
+        shell.Run($"rm -rf '{to}' && mkdir -p '{to}' && sync");
+        var serverBeforePeers = s3rver.CpuSeconds;
+        var peerConcurrent = shell.Run($"pids=; for i in $(seq {Concurrent}); do mkdir -p '{to}'/$i && ( {pipeline} ) & pids=\"$pids $!\"; done; " +
+            "fails=0; for pid in $pids; do wait $pid || fails=$((fails + 1)); done; [ $fails = 0 ]");
+        var serverPeers = s3rver.CpuSeconds - serverBeforePeers;
+        shell.Run($"rm -rf '{to}'");
+
         // Fetch's peak RSS at 100 MiB and at 1 GiB (issue 23: flat in the artifact's size), from file:// stores: artifacts
         // made of the corpus' files, repeated under other names where the corpus is smaller.
         var sized = new List<(long Bytes, Measured Fetch)>();
@@ -129,9 +141,13 @@ internal sealed class Transfers(Shell shell, Pairs pairs, string modulus, string
         text.AppendLine();
         var stalls = double.IsNaN(ioStall) ? " (this kernel has no /proc/pressure to say how long they waited)." : string.Create(Inv,
             $"; some task was waiting for the disk for {ioStall:F1} s of the {concurrent.Seconds:F1} s, and for a core for {cpuStall:F1} s (the kernel's pressure stall information, /proc/pressure).");
-        text.AppendLine(Inv, $"{Concurrent} concurrent fetches from one s3rver: {concurrent.Seconds:F1} s in all against {Concurrent} × {single.Seconds:F2} s = {Concurrent * single.Seconds:F1} s one after another " +
+        text.AppendLine(Inv, $"{Concurrent} concurrent fetches from one s3rver: {concurrent.Seconds:F1} s in all against {Concurrent} × {single.Seconds:F2} s ({single.CpuSeconds:F2} CPU s each) = {Concurrent * single.Seconds:F1} s one after another " +
             $"(ratio {concurrent.Seconds / (Concurrent * single.Seconds):F2}); peak RSS per process {concurrentRss.Min():F0}-{concurrentRss.Max():F0} MiB (median {Stats.Median(concurrentRss):F0}), one alone {single.RssMiB:F0} MiB. " +
             $"The {Concurrent} used {concurrent.CpuSeconds:F1} CPU s and s3rver {serverConcurrent:F1} beside them: {(concurrent.CpuSeconds + serverConcurrent) / cores:F1} s of work for {cores} cores{stalls}");
+        text.AppendLine();
+        text.AppendLine(Inv, $"The same {Concurrent} as `curl | zstd -dc | tar -x` from the same s3rver (native, unverified): {peerConcurrent.Seconds:F1} s in all against {Concurrent} × {peerSingle.Seconds:F2} s ({peerSingle.CpuSeconds:F2} CPU s each) = {Concurrent * peerSingle.Seconds:F1} s " +
+            $"(ratio {peerConcurrent.Seconds / (Concurrent * peerSingle.Seconds):F2}); the {Concurrent} used {peerConcurrent.CpuSeconds:F1} CPU s and s3rver {serverPeers:F1}; " +
+            $"Modulus' {Concurrent} took {concurrent.Seconds / peerConcurrent.Seconds:F2} of their time.");
         text.AppendLine();
         text.AppendLine(Inv, $"fetch (file://) by artifact size: {string.Join("; ", sized.Select(z => string.Create(Inv, $"{z.Bytes / 1048576.0:F0} MiB in {z.Fetch.Seconds:F2} s at {z.Fetch.RssMiB:F0} MiB peak RSS")))} (goal ≤ 120 MiB at both).");
         text.AppendLine();
