@@ -7,10 +7,10 @@ namespace Modulus.Core.Processes;
 
 /// <summary>
 /// Runs programs with CliWrap, their output streamed line by line into the logger (stdout at Information, stderr
-/// at Warning) and to the caller. What CliWrap does not do by itself, and this adds: SIGTERM (not SIGINT) first on
-/// cancel, to the whole process group for <see cref="ProcessSpec.OwnProcessGroup"/>, SIGKILL after the grace
-/// period; the last lines of stdout and stderr in <see cref="CommandFailedException"/>; a group guard (<c>setsid</c>) that ends a build
-/// whose dev-builder was killed.
+/// at Warning; unless <see cref="ProcessSpec.LogOutput"/> is false) and to the caller. What CliWrap does not do by
+/// itself, and this adds: SIGTERM (not SIGINT) first on cancel, to the whole process group for
+/// <see cref="ProcessSpec.OwnProcessGroup"/>, SIGKILL after the grace period; the last lines of stdout and stderr in
+/// <see cref="CommandFailedException"/>; a group guard (<c>setsid</c>) that ends a build whose dev-builder was killed.
 /// </summary>
 public sealed class ProcessRunner(ILogger<ProcessRunner> logger) : IProcessRunner
 {
