@@ -12,7 +12,7 @@ namespace Modulus.Core.Processes;
 /// <see cref="ProcessSpec.OwnProcessGroup"/>, SIGKILL after the grace period; the last lines of stdout and stderr in
 /// <see cref="CommandFailedException"/>; a group guard (<c>setsid</c>) that ends a build whose dev-builder was killed.
 /// </summary>
-public sealed class ProcessRunner(ILogger<ProcessRunner> logger) : IProcessRunner
+public sealed partial class ProcessRunner(ILogger<ProcessRunner> logger) : IProcessRunner
 {
     public async Task<ProcessResult> RunAsync(ProcessSpec spec, Action<OutputLine>? onOutput, CancellationToken cancellationToken)
     {
@@ -168,7 +168,11 @@ public sealed class ProcessRunner(ILogger<ProcessRunner> logger) : IProcessRunne
             .WithStandardInputPipe(PipeSource.Null) // children never read our stdin
             .WithStandardOutputPipe(Lines(line =>
             {
-                stdoutTail.Add(line);
+                if (!MakeDirectoryLine().IsMatch(line))
+                {
+                    stdoutTail.Add(line); // make's "Leaving directory" lines would push a failed build's reason out of the tail
+                }
+
                 if (spec.LogOutput)
                 {
                     logger.LogInformation("{Program:l}: {Line:l}", spec.Program, line);
@@ -215,6 +219,9 @@ public sealed class ProcessRunner(ILogger<ProcessRunner> logger) : IProcessRunne
         "guard=$1; shift; " +
         "if [ \"$guard\" -gt 0 ]; then ( while kill -0 \"$guard\" 2>/dev/null; do sleep 1; done; kill -KILL 0 ) </dev/null >/dev/null 2>&1 & watcher=$!; fi; " +
         "\"$@\"; status=$?; [ -n \"${watcher:-}\" ] && kill \"$watcher\" 2>/dev/null; exit $status";
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^make(\[\d+\])?: (Entering|Leaving) directory ")]
+    private static partial System.Text.RegularExpressions.Regex MakeDirectoryLine();
 
     /// <summary>The last <c>capacity</c> lines of one output stream.</summary>
     private sealed class Tail(int capacity)

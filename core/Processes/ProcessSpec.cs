@@ -40,7 +40,8 @@ public sealed record ProcessSpec(string Program, IReadOnlyList<string> Arguments
 
     /// <summary>
     /// How many of the last stdout lines a failure carries: a failed build often says why there, above make's own
-    /// <c>*** Error</c> lines on stderr (NVIDIA's Kbuild echoes a failed sanity check's verdict to stdout).
+    /// <c>*** Error</c> lines on stderr (NVIDIA's Kbuild echoes a failed sanity check's verdict to stdout). make's
+    /// "Entering/Leaving directory" lines are not counted.
     /// </summary>
     public int StdoutTailLines { get; init; } = 5;
 

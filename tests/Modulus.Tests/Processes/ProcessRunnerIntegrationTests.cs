@@ -65,12 +65,14 @@ public sealed class ProcessRunnerIntegrationTests
         var spec = Shell(
             "for i in $(seq 1 10); do echo \"  CC [M]  file$i.o\"; done; " +
             "echo ' *** Failed PREEMPT_RT sanity check. Bailing out! ***'; " +
-            "echo 'make[3]: *** [Kbuild:75: conftest] Error 1' >&2; exit 2");
+            "echo 'make[3]: *** [Kbuild:75: conftest] Error 1' >&2; " +
+            "echo \"make[2]: Leaving directory '/usr/src/linux-headers-6.12.117+deb13-rt-amd64'\"; echo \"make: Leaving directory '/tmp/kernel-open'\"; exit 2");
 
         var failure = (await FluentActions.Awaiting(() => runner.RunAsync(spec, null, CancellationToken.None))
             .Should().ThrowAsync<CommandFailedException>()).Which;
 
-        failure.StdoutTail.Should().HaveCount(5).And.EndWith(" *** Failed PREEMPT_RT sanity check. Bailing out! ***").And.NotContain("  CC [M]  file6.o");
+        failure.StdoutTail.Should().HaveCount(5).And.EndWith(" *** Failed PREEMPT_RT sanity check. Bailing out! ***").And.NotContain("  CC [M]  file6.o",
+            "make's directory lines do not push the reason out of the tail");
         failure.Message.Should().MatchRegex(@"(?s)last lines of its output:.*Failed PREEMPT_RT sanity check.*last lines of its error output:.*Error 1");
     }
 
