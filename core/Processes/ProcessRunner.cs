@@ -77,7 +77,7 @@ public sealed partial class ProcessRunner(ILogger<ProcessRunner> logger) : IProc
                 throw new CommandFailedException(spec.CommandLine, exitCode, stderrTail.Lines(), stdoutTail.Lines());
             }
 
-            return new ProcessResult(exitCode, stopwatch.Elapsed, stderrTail.Lines()) { StdoutTail = stdoutTail.Lines() };
+            return new ProcessResult(exitCode, stopwatch.Elapsed, stderrTail.Lines());
         }
     }
 

@@ -67,9 +67,7 @@ internal sealed class Transfers(Shell shell, Pairs pairs, string modulus, string
         File.Delete(blobTar);
 
         shell.Run(fresh);
-        var serverBefore = s3rver.CpuSeconds;
-        var oneS3 = shell.Run(fetchS3);
-        var serverCpu = s3rver.CpuSeconds - serverBefore;
+        var (oneS3, serverCpu) = WithServer(fetchS3);
         shell.Run(fresh);
         var oneFile = shell.Run(fetchFile);
 
@@ -78,10 +76,9 @@ internal sealed class Transfers(Shell shell, Pairs pairs, string modulus, string
         shell.Run($"rm -rf '{to}' '{rssFiles}' && mkdir -p '{to}' '{rssFiles}'");
         var single = shell.Run($"'{modulus}' fetch --store s3://bench/fetch {key} --to '{to}/single'");
         shell.Run($"rm -rf '{to}' && mkdir -p '{to}'");
-        var (serverBeforeConcurrent, ioBefore, cpuBefore) = (s3rver.CpuSeconds, Pressure("io"), Pressure("cpu"));
-        var concurrent = shell.Run($"pids=; for i in $(seq {Concurrent}); do /usr/bin/time -f %M -o '{rssFiles}'/$i '{modulus}' fetch --store s3://bench/fetch {key} --to '{to}'/$i & pids=\"$pids $!\"; done; " +
-            "fails=0; for pid in $pids; do wait $pid || fails=$((fails + 1)); done; [ $fails = 0 ]");
-        var (serverConcurrent, ioStall, cpuStall) = (s3rver.CpuSeconds - serverBeforeConcurrent, Pressure("io") - ioBefore, Pressure("cpu") - cpuBefore);
+        var (ioBefore, cpuBefore) = (Pressure("io"), Pressure("cpu"));
+        var (concurrent, serverConcurrent) = WithServer(AllAtOnce($"/usr/bin/time -f %M -o '{rssFiles}'/$i '{modulus}' fetch --store s3://bench/fetch {key} --to '{to}'/$i"));
+        var (ioStall, cpuStall) = (Pressure("io") - ioBefore, Pressure("cpu") - cpuBefore);
         var concurrentRss = Directory.EnumerateFiles(rssFiles).Select(f => long.Parse(File.ReadAllLines(f).Last(), Inv) / 1024.0).ToList();
         shell.Run($"rm -rf '{to}' '{rssFiles}'");
 
@@ -91,10 +88,7 @@ internal sealed class Transfers(Shell shell, Pairs pairs, string modulus, string
         shell.Run($"rm -rf '{to}' && mkdir -p '{to}/single' && sync");
         var peerSingle = shell.Run($"i=single; {pipeline}");
         shell.Run($"rm -rf '{to}' && mkdir -p '{to}' && sync");
-        var serverBeforePeers = s3rver.CpuSeconds;
-        var peerConcurrent = shell.Run($"pids=; for i in $(seq {Concurrent}); do mkdir -p '{to}'/$i && ( {pipeline} ) & pids=\"$pids $!\"; done; " +
-            "fails=0; for pid in $pids; do wait $pid || fails=$((fails + 1)); done; [ $fails = 0 ]");
-        var serverPeers = s3rver.CpuSeconds - serverBeforePeers;
+        var (peerConcurrent, serverPeers) = WithServer(AllAtOnce($"mkdir -p '{to}'/$i && ( {pipeline} )"));
         shell.Run($"rm -rf '{to}'");
 
         // Fetch's peak RSS at 100 MiB and at 1 GiB (issue 23: flat in the artifact's size), from file:// stores: artifacts
@@ -120,9 +114,7 @@ internal sealed class Transfers(Shell shell, Pairs pairs, string modulus, string
             ("zstd -dc of Modulus' blob", shell.Run($"zstd -dc '{blob}' >/dev/null")),
             ($"tar \\| zstd -3 -T{cores} (pack limit)", shell.Run($"tar -cf - -C '{artifact}' . | zstd -3 -T{cores} >/dev/null")),
         };
-        var serverBeforeCurl = s3rver.CpuSeconds;
-        var curl = shell.Run(download);
-        var serverCurlCpu = s3rver.CpuSeconds - serverBeforeCurl;
+        var (curl, serverCurlCpu) = WithServer(download);
         var disk = shell.Run($"dd if=/dev/zero of='{work}/dd' bs=4M count=512 oflag=direct status=none && rm -f '{work}/dd'");
 
         var text = new StringBuilder();
@@ -162,6 +154,19 @@ internal sealed class Transfers(Shell shell, Pairs pairs, string modulus, string
         text.AppendLine(Inv, $"| writing 2 GiB to this disk (`dd oflag=direct`) | {disk.Seconds:F2} | {2048 / disk.Seconds:F0} (of disk) |");
 
         return text.ToString();
+    }
+
+    /// <summary>A bash line that runs <paramref name="command"/> (which reads its index from <c>$i</c>) <see cref="Concurrent"/> times at once and fails if any of them fails.</summary>
+    private static string AllAtOnce(string command) =>
+        $"pids=; for i in $(seq {Concurrent}); do {command} & pids=\"$pids $!\"; done; " +
+        "fails=0; for pid in $pids; do wait $pid || fails=$((fails + 1)); done; [ $fails = 0 ]";
+
+    /// <summary><paramref name="command"/>'s run and the CPU seconds s3rver spent meanwhile (it runs on the same cores).</summary>
+    private (Measured Run, double ServerCpu) WithServer(string command)
+    {
+        var before = s3rver.CpuSeconds;
+        var run = shell.Run(command);
+        return (run, s3rver.CpuSeconds - before);
     }
 
     /// <summary>The seconds in which some task waited for <paramref name="resource"/> so far (/proc/pressure/*, "some" total, µs).</summary>
