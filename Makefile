@@ -74,8 +74,12 @@ demo: prereqs build vm-modulus
 # image's when the image was built from these sources (the same dotnet publish; CI builds the image first), else
 # published here (so is the arm64 one when the image holds only this machine's platform, as image-current builds it).
 # All of them are native (NativeAOT: modulus/Modulus.csproj); the arm64 ones link with clang and the cross binutils.
+# Each directory's `sources` file holds the hash of the sources they were built from: every test that runs modulus or
+# dev-builder runs these, and refuses ones built from other sources (tests/Modulus.Tests/Fixtures/Repo.cs).
 vm-modulus:
-	@if [ "$(RID)" = linux-x64 ] && command -v podman >/dev/null && [ "$$(podman image inspect --format '{{ index .Config.Labels "io.modulus.sources" }}' $(MODULUS_IMAGE) 2>/dev/null)" = "$$(bash .ci/images/modulus-image.sh --sources)" ]; then \
+	@sources=$$(bash .ci/images/modulus-image.sh --sources); \
+	rm -f $(CURDIR)/.cache/vm/modulus/sources $(CURDIR)/.cache/vm/modulus-arm64/sources; \
+	if [ "$(RID)" = linux-x64 ] && command -v podman >/dev/null && [ "$$(podman image inspect --format '{{ index .Config.Labels "io.modulus.sources" }}' $(MODULUS_IMAGE) 2>/dev/null)" = "$$sources" ]; then \
 	  IMAGE=$(MODULUS_IMAGE) bash .ci/extract-modulus.sh amd64 $(CURDIR)/.cache/vm/modulus; \
 	  IMAGE=$(MODULUS_IMAGE) bash .ci/extract-modulus.sh arm64 $(CURDIR)/.cache/vm/modulus-arm64 \
 	  || dotnet publish modulus -c Release -r linux-arm64 -nologo -o $(CURDIR)/.cache/vm/modulus-arm64; \
@@ -83,7 +87,8 @@ vm-modulus:
 	  dotnet publish modulus -c Release -r $(RID) -nologo -o $(CURDIR)/.cache/vm/modulus; \
 	  dotnet publish modulus -c Release -r linux-arm64 -nologo -o $(CURDIR)/.cache/vm/modulus-arm64; \
 	  dotnet publish dev-builder -c Release -r $(RID) -nologo -o $(CURDIR)/.cache/vm/modulus; \
-	fi
+	fi; \
+	echo "$$sources" > $(CURDIR)/.cache/vm/modulus/sources; echo "$$sources" > $(CURDIR)/.cache/vm/modulus-arm64/sources
 
 payload:
 	rm -rf $(ARTIFACTS)/dev-builder && mkdir -p $(ARTIFACTS)

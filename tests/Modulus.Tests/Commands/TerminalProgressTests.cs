@@ -32,7 +32,7 @@ public sealed partial class TerminalProgressTests(CompiledNvidiaArtifact artifac
         var script = dir.Combine("run.sh");
         await File.WriteAllTextAsync(script, $"""
             tmux -L {socket} wait-for go
-            MODULUS_LOG_FORMAT=text '{Repo.PublishedModulus}' publish --from '{from}' --store 'file://{dir.Combine("store")}' > '{dir.Combine("stdout.txt")}'
+            MODULUS_LOG_FORMAT=text '{Repo.Modulus}' publish --from '{from}' --store 'file://{dir.Combine("store")}' > '{dir.Combine("stdout.txt")}'
             echo "exit=$?"
             tmux -L {socket} wait-for -S finished
             exec cat

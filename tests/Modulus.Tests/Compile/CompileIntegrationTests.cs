@@ -233,10 +233,14 @@ public sealed class CompileIntegrationTests : IDisposable
     [Fact(Timeout = TestTimeouts.Build)]
     public async Task Attaches_through_bootstrap_sh_which_unpacks_the_payload_modulus_placed()
     {
+        // The payload as `make payload` packs it: dev-builder alone (the build output's needs its assemblies beside it).
         var payload = dir.Combine("dev-builder.tar.gz");
-        var files = Directory.GetFiles(AppContext.BaseDirectory).Select(Path.GetFileName)
-            .Where(f => f!.StartsWith("dev-builder", StringComparison.Ordinal) || f.EndsWith(".dll", StringComparison.Ordinal));
-        (await ChildProcess.RunAsync("tar", ["-czf", payload, "-C", AppContext.BaseDirectory, .. files!])).ExitCode.Should().Be(0);
+        var builder = Path.GetDirectoryName(Repo.DevBuilder)!;
+        var files = Repo.RunsBuildOutput
+            ? Directory.GetFiles(builder).Select(Path.GetFileName)
+                .Where(f => f!.StartsWith("dev-builder", StringComparison.Ordinal) || f.EndsWith(".dll", StringComparison.Ordinal)).ToArray()
+            : ["dev-builder"];
+        (await ChildProcess.RunAsync("tar", ["-czf", payload, "-C", builder, .. files!])).ExitCode.Should().Be(0);
         var cmd = dir.Combine("cmd");
         using var bootstrap = ChildProcess.Start("sh", [Repo.Bootstrap, "--heartbeat-interval", "0.5"], new Dictionary<string, string?>
         {

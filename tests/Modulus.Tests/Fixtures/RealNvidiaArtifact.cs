@@ -33,7 +33,7 @@ public sealed class RealNvidiaArtifact : IAsyncLifetime
             return;
         }
 
-        var (code, run) = await ChildProcess.RunAsync(Repo.PublishedModulus,
+        var (code, run) = await ChildProcess.RunAsync(Repo.Modulus,
             ["compile", "--local-builder", "--driver-kind", "nvidia-runfile", "--driver-source", "file://" + RealNvidiaPackage.Runfile,
              "--driver-source-sha256", RealNvidiaPackage.Sha256, "--driver-version", RealNvidiaPackage.Version,
              "--gardenlinux-version", Gardenlinux, "--module-type", "open", "--cache-dir", Cache, "--store", "file://" + Store],

@@ -50,8 +50,8 @@ public sealed class VmKernel
     /// <summary>The kernel package's module tree with modules.dep, as a node has it.</summary>
     public string ModuleTree => Path.Combine(Directory, "lib", "modules", Release);
 
-    /// <summary>The self-contained modulus for this kernel's architecture (`make vm-modulus`).</summary>
-    public string ModulusBinary => Path.Combine(Repo.Root, ".cache", "vm", Arch == "arm64" ? "modulus-arm64" : "modulus", "modulus");
+    /// <summary>The native modulus for this kernel's architecture (`make vm-modulus`), built from these sources.</summary>
+    public string ModulusBinary => Repo.Native("modulus", Arch == "arm64" ? "modulus-arm64" : "modulus");
 
     public override string ToString() => $"{Name} ({Release})";
 }

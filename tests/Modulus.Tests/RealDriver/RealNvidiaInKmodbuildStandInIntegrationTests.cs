@@ -32,7 +32,7 @@ public sealed class RealNvidiaInKmodbuildStandInIntegrationTests : IDisposable
         manifest.Build.DriverSource.Should().Be($"file:///drivers/{RealNvidiaPackage.FileName}", "the chart mounted the package into the dev container");
 
         // What the store serves is what gcc 14 built: fetch it back and read the compiler's mark in each module.
-        var (fetched, fetch) = await ChildProcess.RunAsync(Repo.PublishedModulus, [
+        var (fetched, fetch) = await ChildProcess.RunAsync(Repo.Modulus, [
             "fetch", "--store", "file://" + KmodbuildStandInNvidia.Store, "--driver-version", RealNvidiaPackage.Version,
             "--gardenlinux-version", KmodbuildStandInNvidia.Gardenlinux, "--kernel-version", kernel, "--module-type", "open", "--arch", "amd64", "--to", dir.Combine("fetched")]);
         fetched.Should().Be(0, fetch.Output);
