@@ -47,25 +47,30 @@ internal static class Corpus
         return (files, bytes);
     }
 
-    /// <summary>The corpus' files copied into <paramref name="target"/> until it holds <paramref name="mib"/> MiB: round N under N/, so repeated files keep distinct paths.</summary>
+    /// <summary>
+    /// The corpus' files copied into <paramref name="target"/> up to <paramref name="mib"/> MiB: round N under N/, so
+    /// repeated files keep distinct paths; a file that would pass the size is left out and smaller ones fill the rest.
+    /// </summary>
     public static long Copy(string corpus, string target, int mib)
     {
         var sources = Directory.EnumerateFiles(corpus, "*", SearchOption.AllDirectories)
-            .Where(f => Path.GetFileName(f) != Manifest.FileName).Order(StringComparer.Ordinal).ToList();
+            .Where(f => Path.GetFileName(f) != Manifest.FileName).Order(StringComparer.Ordinal)
+            .Select(f => (Path: f, Length: new FileInfo(f).Length)).ToList();
+        var limit = (long)mib << 20;
         long bytes = 0;
-        for (var round = 0; bytes < (long)mib << 20; round++)
+        for (var round = 0; sources.Any(s => bytes + s.Length <= limit); round++)
         {
-            foreach (var source in sources)
+            foreach (var (source, length) in sources)
             {
-                if (bytes >= (long)mib << 20)
+                if (bytes + length > limit)
                 {
-                    break;
+                    continue;
                 }
 
                 var destination = Path.Combine(target, round.ToString(CultureInfo.InvariantCulture), Path.GetRelativePath(corpus, source));
                 Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
                 File.Copy(source, destination);
-                bytes += new FileInfo(source).Length;
+                bytes += length;
             }
         }
 
