@@ -49,11 +49,16 @@ public static class Repo
         }
 
         var stamp = Path.Combine(dir, "sources");
-        var built = File.Exists(stamp) ? File.ReadAllText(stamp).Trim() : "(no record)";
+        var rebuild = $"run `make vm-modulus` (`make test` does), or set {BuildOutputVariable}=1 to test the build output";
+        if (!File.Exists(stamp))
+        {
+            throw new InvalidOperationException($"{path} has no record of the sources it was built from ({stamp} is missing): {rebuild}");
+        }
+
+        var built = File.ReadAllText(stamp).Trim();
         if (built != CurrentSources.Value)
         {
-            throw new InvalidOperationException($"{path} was built from other sources ({built}) than these ({CurrentSources.Value}): " +
-                $"run `make vm-modulus` (`make test` does), or set {BuildOutputVariable}=1 to test the build output");
+            throw new InvalidOperationException($"{path} was built from other sources ({built}) than these ({CurrentSources.Value}): {rebuild}");
         }
 
         return path;
